@@ -24,6 +24,28 @@ const DECODE_OPTIONS = {
   tags: [],
 } as const;
 
+// Accepts every well-formed CBOR item, to tell "not canonical" apart from "not CBOR at all".
+const LENIENT_OPTIONS = {
+  strict: false,
+  allowUndefined: true,
+  allowIndefinite: true,
+  allowNaN: true,
+  allowInfinity: true,
+  allowBigInt: true,
+  rejectDuplicateMapKeys: false,
+  useMaps: true,
+  tags: [],
+} as const;
+
+function wellFormed(bytes: Uint8Array): boolean {
+  try {
+    decode(bytes, LENIENT_OPTIONS);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Encodes a value deterministically. Throws for values CBOR cannot carry (functions, undefined...). */
 export function encodeCanonical(value: unknown): Uint8Array {
   return encode(value);
@@ -37,6 +59,9 @@ export function decodeCanonical(bytes: Uint8Array): DecodeResult {
   try {
     value = decode(bytes, DECODE_OPTIONS);
   } catch (error) {
+    // Strict decoding also fails on non-minimal lengths, indefinite items and duplicate keys;
+    // those are well-formed CBOR that is not in canonical form.
+    if (wellFormed(bytes)) return { ok: false, reason: 'non-canonical' };
     return { ok: false, reason: 'malformed', detail: error instanceof Error ? error.message : String(error) };
   }
   let again: Uint8Array;

@@ -138,7 +138,7 @@ export class PiKey implements Signer {
   }
 
   /** Password-encrypted backup of this key (format in docs/identity.md). */
-  createEncryptedBackup(password: string, options?: BackupOptions): Promise<Uint8Array> {
+  async createEncryptedBackup(password: string, options?: BackupOptions): Promise<Uint8Array> {
     return sealSeed(this.alive(), password, options);
   }
 
