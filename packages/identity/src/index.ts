@@ -48,6 +48,7 @@ export {
   verifySignature,
   publicKeyFromSeed,
   webCryptoEd25519Available,
+  nativeEd25519Available,
   PUBLIC_KEY_LENGTH,
   SEED_LENGTH,
   SIGNATURE_LENGTH,

@@ -12,7 +12,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { assertBytes, concatBytes, domainTag, randomBytes, toHex, zeroize } from './bytes.js';
-import { defaultVerifier, importPrivateKey, SEED_LENGTH, webCryptoEd25519Available, type Signer } from './ed25519.js';
+import { defaultVerifier, importPrivateKey, nativeEd25519, SEED_LENGTH, webCryptoEd25519Available, type Signer } from './ed25519.js';
 import { InvalidArgumentError, KeyDestroyedError } from './errors.js';
 import { openSeed, sealSeed, type BackupOptions, type RestoreOptions } from './backup.js';
 
@@ -36,6 +36,7 @@ export class PiKey implements Signer {
   #publicKey: Uint8Array;
   #identity: Uint8Array;
   #webKey: Promise<CryptoKey | null> | undefined;
+  #nativeKey: unknown;
   #destroyed = false;
 
   private constructor(seed: Uint8Array) {
@@ -94,16 +95,25 @@ export class PiKey implements Signer {
     return 'π:' + toHex(this.#identity.subarray(0, 4));
   }
 
-  /** Signs synchronously (noble). */
+  /** Signs synchronously: node:crypto in Node, noble elsewhere (identical output). */
   sign(data: Uint8Array): Uint8Array {
     assertBytes(data, 'data');
-    return ed25519.sign(data, this.alive());
+    const seed = this.alive();
+    if (nativeEd25519 !== null) {
+      this.#nativeKey ??= nativeEd25519.importPrivateKey(seed);
+      return nativeEd25519.sign(this.#nativeKey, data);
+    }
+    return ed25519.sign(data, seed);
   }
 
-  /** Signs with WebCrypto when available (identical output: Ed25519 is deterministic). */
+  /**
+   * Signs on the fastest path: node:crypto in Node, WebCrypto in browsers, noble as the
+   * fallback. Ed25519 is deterministic, so every path gives the same bytes.
+   */
   async signAsync(data: Uint8Array): Promise<Uint8Array> {
     assertBytes(data, 'data');
     const seed = this.alive();
+    if (nativeEd25519 !== null) return this.sign(data);
     this.#webKey ??= webCryptoEd25519Available().then((ok) => (ok ? importPrivateKey(seed) : null));
     const key = await this.#webKey;
     if (this.#destroyed) throw new KeyDestroyedError();
@@ -142,11 +152,16 @@ export class PiKey implements Signer {
     return sealSeed(this.alive(), password, options);
   }
 
-  /** Zeroes the seed. Every later secret operation throws `KeyDestroyedError`. */
+  /**
+   * Zeroes the seed and drops the imported platform keys (WebCrypto and node:crypto keys live in
+   * native memory that JavaScript cannot zero; they are freed when collected). Every later
+   * secret operation throws `KeyDestroyedError`.
+   */
   destroy(): void {
     zeroize(this.#seed);
     this.#destroyed = true;
     this.#webKey = Promise.resolve(null);
+    this.#nativeKey = undefined;
   }
 
   get destroyed(): boolean {

@@ -3,17 +3,27 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import vectors from './vectors/rfc8032-ed25519.json' with { type: 'json' };
-import { createVerifier, PiKey, publicKeyFromSeed, webCryptoEd25519Available, InvalidArgumentError } from '../src/index.js';
+import { createVerifier, nativeEd25519Available, PiKey, publicKeyFromSeed, webCryptoEd25519Available, InvalidArgumentError } from '../src/index.js';
+import { importPrivateKey } from '../src/ed25519.js';
 import { SEED, bytes, hex, unhex, nodePublicKey, nodeSignEd25519, nodeVerifyEd25519, rand } from './helpers.js';
 
 const noble = createVerifier({ backend: 'noble' });
 const web = createVerifier({ backend: 'webcrypto' });
+const nat = createVerifier({ backend: 'native' });
+const auto = createVerifier();
+
+async function webSign(seed: Uint8Array, msg: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, await importPrivateKey(seed), msg.slice()));
+}
 const Point = ed25519.Point;
 const L = Point.Fn.ORDER;
 
 describe(`Ed25519 (seed ${SEED})`, () => {
-  it('WebCrypto Ed25519 is available on this platform (Node 20)', async () => {
+  it('WebCrypto and native Ed25519 are available on this platform (Node 20), and auto picks native', async () => {
     expect(await webCryptoEd25519Available()).toBe(true);
+    expect(nativeEd25519Available()).toBe(true);
+    expect(auto.backend).toBe('native');
+    expect(noble.backend).toBe('noble');
   });
 
   it.each(vectors.vectors)('RFC 8032 $name: public key, signature and verification', async (v) => {
@@ -22,11 +32,14 @@ describe(`Ed25519 (seed ${SEED})`, () => {
     expect(hex(key.getPublicKey())).toBe(v.publicKey);
     expect(hex(key.sign(msg))).toBe(v.signature);
     expect(hex(await key.signAsync(msg))).toBe(v.signature);
+    expect(hex(ed25519.sign(msg, unhex(v.secretKey)))).toBe(v.signature);
+    expect(hex(await webSign(unhex(v.secretKey), msg))).toBe(v.signature);
+    expect(nat.verify(unhex(v.signature), msg, unhex(v.publicKey))).toBe(true);
     expect(noble.verify(unhex(v.signature), msg, unhex(v.publicKey))).toBe(true);
     expect(await web.verifyAsync(unhex(v.signature), msg, unhex(v.publicKey))).toBe(true);
   });
 
-  it('noble, WebCrypto and node:crypto agree on keys, signatures and verdicts for random inputs', async () => {
+  it('noble, WebCrypto, the native path and node:crypto agree on keys, signatures and verdicts for random inputs', async () => {
     for (let i = 0; i < 64; i++) {
       const seed = bytes(32);
       const msg = bytes(Math.floor(rand() * 300));
@@ -36,6 +49,8 @@ describe(`Ed25519 (seed ${SEED})`, () => {
       const sig = key.sign(msg);
       expect(hex(await key.signAsync(msg))).toBe(hex(sig));
       expect(hex(nodeSignEd25519(seed, msg))).toBe(hex(sig));
+      expect(hex(ed25519.sign(msg, seed))).toBe(hex(sig));
+      expect(hex(await webSign(seed, msg))).toBe(hex(sig));
 
       const cases: [Uint8Array, Uint8Array, Uint8Array][] = [[sig, msg, pub]];
       const badSig = sig.slice();
@@ -51,6 +66,8 @@ describe(`Ed25519 (seed ${SEED})`, () => {
         expect(noble.verify(s, m, p)).toBe(expected);
         expect(await noble.verifyAsync(s, m, p)).toBe(expected);
         expect(await web.verifyAsync(s, m, p)).toBe(expected);
+        expect(nat.verify(s, m, p)).toBe(expected);
+        expect(await auto.verifyAsync(s, m, p)).toBe(expected);
       }
       expect(await web.verifyBatch(cases.map(([signature, message, publicKey]) => ({ signature, message, publicKey })))).toEqual(
         cases.map(([s, m, p]) => nodeVerifyEd25519(s, m, p)),
@@ -68,6 +85,7 @@ describe(`Ed25519 (seed ${SEED})`, () => {
     expect(nodeVerifyEd25519(mall, msg, key.publicKey)).toBe(false);
     expect(noble.verify(mall, msg, key.publicKey)).toBe(false);
     expect(await web.verifyAsync(mall, msg, key.publicKey)).toBe(false);
+    expect(nat.verify(mall, msg, key.publicKey)).toBe(false);
   });
 
   it('uses the cofactorless equation: a torsioned R accepted by cofactored verifiers is rejected', async () => {
@@ -87,6 +105,7 @@ describe(`Ed25519 (seed ${SEED})`, () => {
     expect(nodeVerifyEd25519(sig, msg, publicKey)).toBe(false); // OpenSSL (cofactorless) rejects
     expect(noble.verify(sig, msg, publicKey)).toBe(false);
     expect(await web.verifyAsync(sig, msg, publicKey)).toBe(false);
+    expect(nat.verify(sig, msg, publicKey)).toBe(false);
   });
 
   it('rejects small-order and non-canonical public keys on every path', async () => {
@@ -97,6 +116,7 @@ describe(`Ed25519 (seed ${SEED})`, () => {
     const msg = new Uint8Array([1, 2, 3]);
     expect(noble.verify(sig, msg, identity)).toBe(false);
     expect(await web.verifyAsync(sig, msg, identity)).toBe(false);
+    expect(nat.verify(sig, msg, identity)).toBe(false);
     const nonCanonical = new Uint8Array(32).fill(0xff);
     nonCanonical[0] = 0xed;
     nonCanonical[31] = 0x7f; // y = p, not reduced
@@ -130,5 +150,24 @@ describe(`Ed25519 (seed ${SEED})`, () => {
     const expected = items.map((_, i) => i % 2 === 0);
     expect(await web.verifyBatch(items)).toEqual(expected);
     expect(await noble.verifyBatch(items)).toEqual(expected);
+    expect(await nat.verifyBatch(items)).toEqual(expected);
+  });
+});
+
+describe('canonical S boundary', () => {
+  it('accepts S = L - 1 shapes and rejects S = L and S = L + small on every path', async () => {
+    const key = PiKey.generate();
+    const msg = new Uint8Array([7]);
+    const sig = key.sign(msg);
+    for (const S of [L, L + 1n, L + 2n ** 200n, 2n ** 256n - 1n]) {
+      const t = sig.slice();
+      t.set(numberToBytesLE(S, 32), 32);
+      expect(noble.verify(t, msg, key.publicKey)).toBe(false);
+      expect(nat.verify(t, msg, key.publicKey)).toBe(false);
+      expect(await web.verifyAsync(t, msg, key.publicKey)).toBe(false);
+    }
+    // A valid signature has S < L and passes.
+    expect(bytesToNumberLE(sig.subarray(32)) < L).toBe(true);
+    expect(nat.verify(sig, msg, key.publicKey)).toBe(true);
   });
 });
