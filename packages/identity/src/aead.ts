@@ -5,7 +5,7 @@
  */
 
 import { gcm } from '@noble/ciphers/aes.js';
-import { copyBytes } from './bytes.js';
+import { bufferSource, copyBytes } from './bytes.js';
 import { DecryptError } from './errors.js';
 
 export const AES_KEY_LENGTH = 32;
@@ -61,9 +61,9 @@ export class GcmKey {
     const key = await this.webKey();
     if (key === null) return gcmEncryptSync(this.raw, nonce, plaintext, aad);
     const out = await globalThis.crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: copyBytes(nonce), additionalData: copyBytes(aad), tagLength: 128 },
+      { name: 'AES-GCM', iv: bufferSource(nonce), additionalData: bufferSource(aad), tagLength: 128 },
       key,
-      copyBytes(plaintext),
+      bufferSource(plaintext),
     );
     return new Uint8Array(out);
   }
@@ -74,9 +74,9 @@ export class GcmKey {
     if (key === null) return gcmDecryptSync(this.raw, nonce, sealed, aad);
     try {
       const out = await globalThis.crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: copyBytes(nonce), additionalData: copyBytes(aad), tagLength: 128 },
+        { name: 'AES-GCM', iv: bufferSource(nonce), additionalData: bufferSource(aad), tagLength: 128 },
         key,
-        copyBytes(sealed),
+        bufferSource(sealed),
       );
       return new Uint8Array(out);
     } catch {

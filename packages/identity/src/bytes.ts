@@ -97,3 +97,8 @@ export function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   out.set(bytes);
   return out;
 }
+
+/** `bytes` itself when WebCrypto may read it directly (ArrayBuffer-backed), else a copy. */
+export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : copyBytes(bytes);
+}

@@ -27,7 +27,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { InvalidArgumentError } from './errors.js';
 import { native } from '#native';
-import { assertBytes, concatBytes, copyBytes, equalBytes, isBytes, zeroize } from './bytes.js';
+import { assertBytes, bufferSource, concatBytes, copyBytes, equalBytes, isBytes, zeroize } from './bytes.js';
 
 /** Length in bytes of an Ed25519 public key, seed and signature. */
 export const PUBLIC_KEY_LENGTH = 32;
@@ -232,7 +232,7 @@ export function createVerifier(options: VerifierOptions = {}): Verifier {
       .catch(() => null);
     const key = await entry.crypto;
     if (key === null) return nobleVerify(entry.point!, signature, message, publicKey);
-    return globalThis.crypto.subtle.verify({ name: 'Ed25519' }, key, copyBytes(signature), copyBytes(message));
+    return globalThis.crypto.subtle.verify({ name: 'Ed25519' }, key, bufferSource(signature), bufferSource(message));
   };
 
   const decide = async (): Promise<'native' | 'noble' | 'webcrypto'> => {
