@@ -7,7 +7,10 @@
 //  2. an import of an @edge/* package that the importer's package.json does not declare;
 //  3. a deep import (`@edge/x/internal/...`) that is not one of x's `exports` subpaths;
 //  4. an import cycle between the files of one package, or between packages;
-//  5. a folder under packages/ that layers.json does not know (so new packages get placed).
+//  5. a folder under packages/ that layers.json does not know (so new packages get placed);
+//  6. a published package that breaks the package shape of CONVENTIONS.md (ESM, sideEffects
+//     false, `exports` with `types` first, a README, src/index.ts opening with a
+//     @packageDocumentation comment, src/errors.ts).
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join, dirname, resolve, relative, extname } from 'node:path';
 import ts from 'typescript';
@@ -100,6 +103,23 @@ export function findCycles(graph) {
   return cycles;
 }
 
+/** The package shape of CONVENTIONS.md, for a published package. */
+export function checkShape(dir, pkg, where) {
+  const out = [];
+  if (pkg.private) return out;
+  if (pkg.type !== 'module') out.push(`${where}: package.json must set "type": "module"`);
+  if (pkg.sideEffects !== false) out.push(`${where}: package.json must set "sideEffects": false`);
+  const root = pkg.exports?.['.'];
+  if (typeof root !== 'object' || root === null) out.push(`${where}: package.json must have an "exports" map with "."`);
+  else if (Object.keys(root)[0] !== 'types') out.push(`${where}: "exports"["."] must list "types" first`);
+  if (!existsSync(join(dir, 'README.md'))) out.push(`${where}: README.md is missing`);
+  if (!existsSync(join(dir, 'src/errors.ts'))) out.push(`${where}: src/errors.ts is missing`);
+  const index = join(dir, 'src/index.ts');
+  if (!existsSync(index)) out.push(`${where}: src/index.ts is missing`);
+  else if (!readFileSync(index, 'utf8').slice(0, 400).includes('@packageDocumentation')) out.push(`${where}: src/index.ts must open with a @packageDocumentation comment`);
+  return out;
+}
+
 /**
  * Checks the repository at `root`; returns a list of human-readable problems (empty = pass).
  * @param {string} root
@@ -126,6 +146,7 @@ export function checkRepo(root, options = {}) {
     if (w.group === 'packages') {
       if (w.pkg.name !== `@edge/${w.folder}`) problems.push(`${where}: package name must be @edge/${w.folder}, found ${w.pkg.name}`);
       if (!(w.folder in layers.packages)) problems.push(`${where}: not placed in tooling/config/layers.json (add it with its allowed dependencies)`);
+      problems.push(...checkShape(w.dir, w.pkg, where));
     }
     const mayUse = (name) => {
       if (toolingNames.has(name)) return true;

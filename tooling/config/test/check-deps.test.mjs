@@ -17,7 +17,7 @@ function fixture(files) {
   return root;
 }
 
-const pkg = (name, deps = {}, extra = {}) => ({ name, version: '0.0.0', dependencies: deps, ...extra });
+const pkg = (name, deps = {}, extra = {}) => ({ name, version: '0.0.0', private: true, dependencies: deps, ...extra });
 
 test('a clean layered repo passes', () => {
   const root = fixture({
@@ -99,4 +99,25 @@ test('findCycles finds exactly the strongly connected cycles', () => {
   ]);
   const cycles = findCycles(g).map((c) => [...c].sort().join(''));
   assert.deepEqual(cycles.sort(), ['abc', 'd']);
+});
+
+test('a published package must keep the package shape', () => {
+  const good = { name: '@edge/identity', version: '1.0.0', type: 'module', sideEffects: false, exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } };
+  const root = fixture({
+    'packages/identity/package.json': good,
+    'packages/identity/README.md': '# identity',
+    'packages/identity/src/errors.ts': 'export {};',
+    'packages/identity/src/index.ts': '/** @packageDocumentation x */ export {};',
+    'packages/economy/package.json': { ...good, name: '@edge/economy', sideEffects: true, exports: { '.': { default: './dist/index.js', types: './dist/index.d.ts' } } },
+    'packages/economy/src/index.ts': 'export {};',
+  });
+  try {
+    const problems = checkRepo(root, { layers });
+    assert.ok(!problems.some((p) => p.startsWith('packages/identity')), problems.join('\n'));
+    for (const needle of ['sideEffects', 'types" first', 'README.md', 'errors.ts', '@packageDocumentation']) {
+      assert.ok(problems.some((p) => p.startsWith('packages/economy') && p.includes(needle)), `${needle}: ${problems.join('\n')}`);
+    }
+  } finally {
+    rmSync(root, { recursive: true });
+  }
 });
