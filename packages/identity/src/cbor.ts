@@ -48,7 +48,10 @@ function wellFormed(bytes: Uint8Array): boolean {
 
 /** Encodes a value deterministically. Throws for values CBOR cannot carry (functions, undefined...). */
 export function encodeCanonical(value: unknown): Uint8Array {
-  return encode(value);
+  const out = encode(value);
+  // cborg may hand back a Node Buffer (a subclass whose slice() shares memory, and which some
+  // consumers such as yjs refuse); always return a plain Uint8Array.
+  return out.constructor === Uint8Array ? out : new Uint8Array(out);
 }
 
 export type DecodeResult = { ok: true; value: unknown } | { ok: false; reason: 'malformed' | 'non-canonical'; detail?: string };

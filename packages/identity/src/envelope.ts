@@ -216,3 +216,21 @@ export async function openBatch(items: readonly Uint8Array[], options: OpenOptio
     }
   });
 }
+
+/** An envelope that passed every check except its signature and the replay guard. */
+export interface UnverifiedEnvelope {
+  readonly envelope: Envelope;
+  /** The exact bytes the signature must cover (tag || CBOR of the unsigned fields). */
+  readonly signedMessage: Uint8Array;
+}
+
+/**
+ * Runs `open()`'s checks up to, but not including, the signature and the replay guard, and
+ * returns the envelope with the bytes its signature covers. For callers that verify many
+ * signatures in one batch (a ledger) and must not decode twice. NOTHING in the result is
+ * authenticated until `verifier.verify(envelope.sig, signedMessage, envelope.from)` succeeds.
+ */
+export function parseUnverified(bytes: Uint8Array, options: Omit<OpenOptions, 'guard' | 'verifier'> = {}): UnverifiedEnvelope {
+  const { env, message } = parse(bytes, options);
+  return { envelope: env, signedMessage: message };
+}

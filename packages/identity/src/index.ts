@@ -34,6 +34,8 @@ export {
   open,
   openSync,
   openBatch,
+  parseUnverified,
+  type UnverifiedEnvelope,
   ENVELOPE_VERSION,
   ENVELOPE_NONCE_LENGTH,
   DEFAULT_MAX_ENVELOPE_SIZE,

@@ -8,6 +8,7 @@ import {
   open,
   openBatch,
   openSync,
+  parseUnverified,
   PiKey,
   seal,
   sealAsync,
@@ -199,5 +200,28 @@ describe(`ReplayGuard (seed ${SEED})`, () => {
     // Same nonce from another sender is a different message.
     g.accept(bob.publicKey, new Uint8Array(16).fill(200), now);
     expect(() => g.accept(bob.publicKey, new Uint8Array(16).fill(200), now)).toThrow(expect.objectContaining({ code: 'ERR_REPLAY' }));
+  });
+});
+
+describe('returned bytes', () => {
+  it('are plain Uint8Arrays (never Node Buffers) from seal, sealAsync and encodeCanonical', async () => {
+    const k = PiKey.generate();
+    for (const b of [seal(k, 'edge.x', { a: new Uint8Array(300) }), await sealAsync(k, 'edge.x', 'y'), encodeCanonical({ big: new Uint8Array(5000) })]) {
+      expect(b.constructor).toBe(Uint8Array);
+    }
+  });
+});
+
+describe('parseUnverified', () => {
+  it('returns the bytes the signature covers, and authenticates nothing by itself', () => {
+    const k = PiKey.generate();
+    const bytes = seal(k, 'edge.x', { n: 1 });
+    const { envelope, signedMessage } = parseUnverified(bytes);
+    expect(PiKey.verify(signedMessage, envelope.sig, envelope.from)).toBe(true);
+    const forged = encodeCanonical({ ...(decodeCanonical(bytes) as { value: Record<string, unknown> }).value, body: { n: 2 } });
+    const p = parseUnverified(forged);
+    expect(p.envelope.body).toEqual({ n: 2 });
+    expect(PiKey.verify(p.signedMessage, p.envelope.sig, p.envelope.from)).toBe(false);
+    expect(() => parseUnverified(new Uint8Array([1, 2, 3]))).toThrow(IdentityError);
   });
 });
