@@ -38,6 +38,31 @@ async function rate(fn, per = 1) {
   return median(rates);
 }
 
+/**
+ * ops/s of several candidates measured in interleaved rounds (A B C A B C ...), so that load
+ * from other processes drifting over time hits every candidate alike. Returns medians.
+ */
+async function rates(candidates) {
+  const names = Object.keys(candidates);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (const n of names) for (let i = 0; i < 20; i++) await candidates[n].fn();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const n of names) {
+      const { fn, per = 1 } = candidates[n];
+      let count = 0;
+      const t0 = performance.now();
+      let t = t0;
+      while (t - t0 < ROUND_MS) {
+        await fn();
+        count += per;
+        t = performance.now();
+      }
+      samples[n].push((count * 1000) / (t - t0));
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+}
+
 async function time(fn, rounds) {
   await fn();
   const ts = [];
@@ -66,13 +91,19 @@ const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'he
 const nodePriv = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
 const nodePub = createPublicKey(nodePriv);
 
-const nodeSignRate = await rate(() => nodeSign(null, msg, nodePriv));
-row('sign', 'node:crypto (sync)', nodeSignRate, 'ops/s');
-row('sign', '@edge/identity PiKey.sign (Node: native path)', await rate(() => key.sign(msg)), 'ops/s', nodeSignRate);
-row('sign', '@edge/identity PiKey.signAsync (Node: native path)', await rate(() => key.signAsync(msg)), 'ops/s', nodeSignRate);
 const webKey = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign']);
-row('sign', 'WebCrypto path (browsers: PiKey.signAsync)', await rate(() => crypto.subtle.sign({ name: 'Ed25519' }, webKey, msg)), 'ops/s', nodeSignRate);
-row('sign', 'noble path (fallback: PiKey.sign in browsers)', await rate(() => ed25519.sign(msg, seed)), 'ops/s', nodeSignRate);
+const sg = await rates({
+  node: { fn: () => nodeSign(null, msg, nodePriv) },
+  sign: { fn: () => key.sign(msg) },
+  signAsync: { fn: () => key.signAsync(msg) },
+  web: { fn: () => crypto.subtle.sign({ name: 'Ed25519' }, webKey, msg) },
+  noble: { fn: () => ed25519.sign(msg, seed) },
+});
+row('sign', 'node:crypto (sync)', sg.node, 'ops/s');
+row('sign', '@edge/identity PiKey.sign (Node: native path)', sg.sign, 'ops/s', sg.node);
+row('sign', '@edge/identity PiKey.signAsync (Node: native path)', sg.signAsync, 'ops/s', sg.node);
+row('sign', 'WebCrypto path (browsers: PiKey.signAsync)', sg.web, 'ops/s', sg.node);
+row('sign', 'noble path (fallback: PiKey.sign in browsers)', sg.noble, 'ops/s', sg.node);
 
 // Verification over many distinct keys (as a ledger sees them).
 const N = 256;
@@ -84,30 +115,23 @@ const items = Array.from({ length: N }, () => {
 const noble = createVerifier({ backend: 'noble' });
 const web = createVerifier({ backend: 'webcrypto' });
 let i = 0;
-const nodeVerifyRate = await rate(() => {
-  const it = items[i++ % N];
-  if (!nodeVerify(null, it.message, it.node, it.signature)) throw new Error('verify failed');
-});
-row('verify', 'node:crypto (sync, KeyObject cached)', nodeVerifyRate, 'ops/s');
 const nat = createVerifier({ backend: 'native' });
-const nativeRate = await rate(() => {
-  const it = items[i++ % N];
-  if (!nat.verify(it.signature, it.message, it.publicKey)) throw new Error('verify failed');
+const pick = () => items[i++ % N];
+const v = await rates({
+  node: { fn: () => { const it = pick(); if (!nodeVerify(null, it.message, it.node, it.signature)) throw new Error('verify failed'); } },
+  native: { fn: () => { const it = pick(); if (!nat.verify(it.signature, it.message, it.publicKey)) throw new Error('verify failed'); } },
+  webAsync: { fn: async () => { const it = pick(); if (!(await web.verifyAsync(it.signature, it.message, it.publicKey))) throw new Error('verify failed'); } },
+  webBatch: { fn: async () => { const ok = await web.verifyBatch(items); if (ok.some((x) => !x)) throw new Error('verify failed'); }, per: N },
+  noble: { fn: () => { const it = pick(); if (!noble.verify(it.signature, it.message, it.publicKey)) throw new Error('verify failed'); } },
 });
-row('verify', '@edge/identity verify (Node: native path)', nativeRate, 'ops/s', nodeVerifyRate);
-row('verify', '@edge/identity verifyAsync (WebCrypto path)', await rate(async () => {
-  const it = items[i++ % N];
-  if (!(await web.verifyAsync(it.signature, it.message, it.publicKey))) throw new Error('verify failed');
-}), 'ops/s', nodeVerifyRate);
-const batchRate = await rate(async () => {
-  const ok = await web.verifyBatch(items);
-  if (ok.some((x) => !x)) throw new Error('verify failed');
-}, N);
-row('verify', `@edge/identity verifyBatch (WebCrypto path, ${N}/batch)`, batchRate, 'ops/s', nodeVerifyRate);
-row('verify', '@edge/identity verify (noble path)', await rate(() => {
-  const it = items[i++ % N];
-  if (!noble.verify(it.signature, it.message, it.publicKey)) throw new Error('verify failed');
-}), 'ops/s', nodeVerifyRate);
+const nodeVerifyRate = v.node;
+const nativeRate = v.native;
+const batchRate = v.webBatch;
+row('verify', 'node:crypto (sync, KeyObject cached)', v.node, 'ops/s');
+row('verify', '@edge/identity verify (Node: native path)', v.native, 'ops/s', v.node);
+row('verify', '@edge/identity verifyAsync (WebCrypto path)', v.webAsync, 'ops/s', v.node);
+row('verify', `@edge/identity verifyBatch (WebCrypto path, ${N}/batch)`, v.webBatch, 'ops/s', v.node);
+row('verify', '@edge/identity verify (noble path)', v.noble, 'ops/s', v.node);
 const webRatio = batchRate / nodeVerifyRate;
 const natRatio = nativeRate / nodeVerifyRate;
 results.verifyGoal = { goal: 0.75, native: Math.round(natRatio * 100) / 100, webcryptoBatch: Math.round(webRatio * 100) / 100, met: Math.max(natRatio, webRatio) >= 0.75 };
@@ -127,18 +151,18 @@ row('backup', '@edge/identity PiKey.restore', await time(() => PiKey.restore(bac
 const MB = 1 << 20;
 const data = randomBytes(MB);
 const aesKey = randomBytes(32);
-const nodeAes = await rate(() => {
-  const c = createCipheriv('aes-256-gcm', aesKey, randomBytes(12));
-  c.update(data);
-  c.final();
-  c.getAuthTag();
-});
-row('aes-gcm', 'node:crypto AES-256-GCM encrypt 1 MB', nodeAes, 'MB/s');
 const session = SessionKey.create(key, 3600);
-row('aes-gcm', '@edge/identity SessionKey.encrypt (WebCrypto)', await rate(() => session.encrypt(data)), 'MB/s', nodeAes);
-row('aes-gcm', '@edge/identity SessionKey.encryptSync (noble)', await rate(() => session.encryptSync(data)), 'MB/s', nodeAes);
 const ct = await session.encrypt(data);
-row('aes-gcm', '@edge/identity SessionKey.decrypt (WebCrypto)', await rate(() => session.decrypt(ct)), 'MB/s', nodeAes);
+const aes = await rates({
+  node: { fn: () => { const c = createCipheriv('aes-256-gcm', aesKey, randomBytes(12)); c.update(data); c.final(); c.getAuthTag(); } },
+  enc: { fn: () => session.encrypt(data) },
+  encSync: { fn: () => session.encryptSync(data) },
+  dec: { fn: () => session.decrypt(ct) },
+});
+row('aes-gcm', 'node:crypto AES-256-GCM encrypt 1 MB', aes.node, 'MB/s');
+row('aes-gcm', '@edge/identity SessionKey.encrypt (WebCrypto)', aes.enc, 'MB/s', aes.node);
+row('aes-gcm', '@edge/identity SessionKey.encryptSync (noble)', aes.encSync, 'MB/s', aes.node);
+row('aes-gcm', '@edge/identity SessionKey.decrypt (WebCrypto)', aes.dec, 'MB/s', aes.node);
 
 // ---- Output ----------------------------------------------------------------------------------
 mkdirSync(join(here, 'results'), { recursive: true });
