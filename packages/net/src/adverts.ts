@@ -31,6 +31,11 @@ export const capabilityAdvertSchema = v.strictObject({
   /** Named resources it holds (e.g. index shards), bounded. */
   holds: v.pipe(v.array(v.pipe(v.string(), v.maxLength(64))), v.maxLength(64)),
   ttlMs: TTL,
+  /**
+   * Optional dialable multiaddrs (without `/p2p/<id>`): lets peers that learned of this node
+   * through gossip (for example via a hub) open a direct connection to it.
+   */
+  addrs: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(/^\/[A-Za-z0-9./_:-]{1,255}$/))), v.maxLength(8))),
 });
 
 export const loadAdvertSchema = v.strictObject({

@@ -1,0 +1,1158 @@
+/**
+ * EdgeNetNode: the thin composition of identity, ledger, rac, executor and routing into the task
+ * loop of DESIGN.md ("A task, end to end"). docs/tasks.md describes the lifecycle and the
+ * verification policy this file implements; the README documents each public method.
+ */
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import {
+  PiKey,
+  SessionKey,
+  createReplayGuard,
+  fromHex,
+  open as openEnvelope,
+  seal,
+  toHex,
+  type ReplayGuard,
+} from '@edge/identity';
+import {
+  createPool,
+  createSyncSession,
+  openLedger,
+  signWitness,
+  UNITS_PER_RUV,
+  WITNESS_TYPE,
+  type EconomicHealth,
+  type Ledger,
+  type LedgerAccount,
+  type Pool,
+  type SyncSession,
+} from '@edge/economy';
+import { createRac, openClaimSync, signClaim, wrongResultEvidence, type Rac, type SecurityAudit } from '@edge/rac';
+import { HnswIndex, createIndex, deserialize, type IndexOptions } from '@edge/hnsw';
+import type { ResolvedConfig } from './options.js';
+import {
+  IndexError,
+  InsufficientBalanceError,
+  InvalidPayloadError,
+  MaxCostExceededError,
+  NodeError,
+  NodeStateError,
+  ProtocolError,
+  StorageError,
+  TaskExecutionError,
+  TaskFailedError,
+  TransportError,
+} from './errors.js';
+import { DutyCycle, Executor, type BatteryStatus } from './executor.js';
+import {
+  INDEX_ACK_TYPE,
+  INDEX_SYNC_TYPE,
+  OFFER_TYPE,
+  TASK_CLAIM_CTX,
+  WITNESS_REQUEST_TYPE,
+  checkIndexSync,
+  checkWitnessRequest,
+  equalBytes,
+  openIndexAck,
+  openOffer,
+  openRequest,
+  openResult,
+  requestType,
+  sealIndexSync,
+  sealOffer,
+  sealRefusal,
+  sealResult,
+  sealWitnessRequest,
+  type OfferBody,
+} from './protocol.js';
+import { RoutingTable } from './routing.js';
+import { createMemoryNodeStorage, openDirectoryStorage, type NodeStorage } from './storage.js';
+import {
+  TaskRegistry,
+  decodeResult,
+  embeddingSpec,
+  encodePayload,
+  encryptionSpec,
+  semanticMatchSpec,
+  userSpec,
+  vectorSearchSpec,
+  type TaskSpec,
+  type UserTaskRegistration,
+} from './tasks.js';
+import type { PeerInfo, Transport } from './transport.js';
+import { createNetTransport } from './net-transport.js';
+
+/** Workers a replicated task goes to at first (k-of-n with k = 2). */
+export const REPLICAS = 3;
+/** Extra executions the escrow covers for disagreement and retries. */
+export const SPARE_EXECUTIONS = 2;
+/** Agreeing results that accept a replicated task. */
+export const QUORUM = 2;
+
+export interface SubmitOptions {
+  /** Plaintext only on this node or trusted peers. */
+  readonly private?: boolean;
+}
+
+/** How a result was accepted. */
+export type Verification = 'local' | 'replicated' | 'sampled' | 'local-check';
+
+export interface TaskOutcome<R = unknown> {
+  readonly taskId: string;
+  readonly type: string;
+  readonly result: R;
+  /** SHA-256 (hex) of the canonical result bytes. */
+  readonly resultHash: string;
+  /** Public keys (hex) whose result was accepted (this node's own for local runs). */
+  readonly executedBy: readonly string[];
+  /** Workers whose result was proven wrong (not paid; evidence filed). */
+  readonly rejected: readonly string[];
+  readonly verification: Verification;
+  /** AMM quote per execution, base units. */
+  readonly quote: number;
+  /** What left this node's balance for good (payments), base units. */
+  readonly cost: number;
+  /** Escrow returned. */
+  readonly refunded: number;
+}
+
+export interface NodeStats {
+  readonly node_id: string;
+  readonly ruv_balance: number;
+  readonly ruv_earned: number;
+  readonly ruv_spent: number;
+  readonly ruv_staked: number;
+  readonly ruv_escrow: number;
+  readonly ruv_minted: number;
+  readonly tasks_completed: number;
+  readonly tasks_submitted: number;
+  readonly tasks_local: number;
+  readonly tasks_failed: number;
+  readonly faults_detected: number;
+  readonly reputation: number;
+  readonly multiplier: number;
+  readonly peers: number;
+  readonly queue: number;
+  readonly utilization: number;
+  /** Incoming messages refused, by reason. */
+  readonly refused: Readonly<Record<string, number>>;
+}
+
+export interface RankedPeer {
+  readonly id: string;
+  readonly score: number;
+  readonly reputation: number;
+  readonly routingValue: number;
+  readonly latencyMs: number | undefined;
+  readonly load: number;
+  readonly trusted: boolean;
+}
+
+export interface RecommendedConfig {
+  readonly cpuLimit: number;
+  readonly minIdleTime: number;
+  readonly respectBattery: boolean;
+  readonly reasons: readonly string[];
+}
+
+interface QueuedOffer {
+  readonly from: Uint8Array;
+  readonly body: OfferBody;
+  readonly offerHash: Uint8Array;
+  readonly resolve: (reply: Uint8Array) => void;
+}
+
+interface Collected {
+  readonly peer: Uint8Array;
+  readonly hex: string;
+  readonly result: Uint8Array;
+  readonly res: Uint8Array;
+  readonly resHex: string;
+  readonly workMs: number;
+  readonly claim: Uint8Array;
+}
+
+interface HeldIndex {
+  index: HnswIndex;
+  owner: string;
+  /** Version each peer acknowledged (owner side). */
+  peers: Map<string, number>;
+}
+
+const INDEX_NAME_RE = /^[a-z0-9_-]{1,48}$/;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The node. Build it with `new EdgeNetConfig(siteId)...build()`. */
+export class EdgeNetNode {
+  readonly #cfg: ResolvedConfig;
+  readonly #registry = new TaskRegistry();
+  readonly #userModules: { type: string; module: string; exportName?: string }[] = [];
+  readonly #trusted: Set<string>;
+  #identity: PiKey | undefined;
+  #storage: NodeStorage | undefined;
+  #ledger: Ledger | undefined;
+  #account: LedgerAccount | undefined;
+  #transport: Transport | undefined;
+  #rac: Rac | undefined;
+  #executor: Executor | undefined;
+  #duty: DutyCycle;
+  #routing = new RoutingTable();
+  #pool: Pool;
+  #session: SessionKey | undefined;
+  #guard: ReplayGuard;
+  #indexes = new Map<string, HeldIndex>();
+  #queue: QueuedOffer[] = [];
+  #wake: (() => void) | undefined;
+  #sessions = new Map<string, SyncSession>();
+  #results = new Map<string, { res: Uint8Array; workMs: number; at: number }>();
+  #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  #loop: Promise<void> | undefined;
+  #collecting = false;
+  #collectAgain = false;
+  #refused: Record<string, number> = {};
+  #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0 };
+  #onUpdate = () => this.#scheduleCollect();
+
+  /** @internal Use EdgeNetConfig.build(). */
+  constructor(cfg: ResolvedConfig) {
+    this.#cfg = cfg;
+    this.#trusted = new Set(cfg.trustedPeers.map((k) => toHex(k)));
+    this.#duty = new DutyCycle({ cpuLimit: cfg.cpuLimit, minIdleTime: cfg.minIdleTime, respectBattery: cfg.respectBattery, now: cfg.now });
+    // The node's local view of the compute market: 1 000 rUv against 1 000 000 compute units,
+    // so an idle market prices one unit at about 0.001 rUv (1 000 base units).
+    this.#pool = createPool({ ruv: 1_000 * UNITS_PER_RUV, compute: 1_000_000 });
+    this.#guard = createReplayGuard({ now: cfg.now, maxAgeMs: 120_000, maxFutureMs: 30_000 });
+    for (const spec of [vectorSearchSpec, embeddingSpec, semanticMatchSpec, encryptionSpec] as TaskSpec[]) this.#registry.add(spec);
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  /** Registers a task type; the handler module runs in the worker thread. Call before start(). */
+  registerTask(registration: UserTaskRegistration): void {
+    if (this.#state !== 'new') throw new NodeStateError('register task types before start()');
+    const spec = userSpec(registration);
+    this.#registry.add(spec);
+    this.#userModules.push({ type: spec.type, module: spec.module, ...(spec.exportName !== undefined ? { exportName: spec.exportName } : {}) });
+  }
+
+  /** Opens storage, identity and ledger, joins the network (if any) and starts the worker loop. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new NodeStateError(`start() on a ${this.#state} node`);
+    this.#state = 'starting';
+    const cfg = this.#cfg;
+    const s = cfg.storage;
+    this.#storage = typeof s === 'string' ? await openDirectoryStorage(s) : (s ?? createMemoryNodeStorage());
+    this.#identity = await this.#loadIdentity();
+    const routing = await this.#storage.get('routing.json');
+    if (routing !== undefined) {
+      try {
+        this.#routing = RoutingTable.restore(JSON.parse(new TextDecoder().decode(routing)));
+      } catch (error) {
+        throw new StorageError('routing.json is not readable', { cause: error });
+      }
+    }
+    this.#ledger = await openLedger({ policy: cfg.ledgerPolicy, storage: await this.#storage.openLedger(), now: cfg.now });
+    this.#account = this.#ledger.account(this.#identity);
+    const ledger = this.#ledger;
+    this.#rac = createRac({ now: cfg.now, stakeOf: (pk) => ledger.balanceOf(pk)?.stake ?? 0, totalStake: () => ledger.state().totals.stake });
+    this.#session = SessionKey.create(this.#identity, 24 * 3600);
+    this.#executor = new Executor(cfg.memoryLimit);
+    await this.#executor.warm();
+    for (const m of this.#userModules) await this.#executor.register(m.type, m.module, m.exportName);
+    await this.#loadIndexes();
+
+    if (this.#account.state() === undefined) await this.#account.genesis();
+    const mine = this.#account.state()!;
+    if (cfg.stake > mine.stake && mine.balance > 0) await this.#account.stake(Math.min(cfg.stake - mine.stake, mine.balance));
+    ledger.doc.on('update', this.#onUpdate);
+
+    const factory =
+      cfg.transport ??
+      (cfg.bootstrap.length > 0 || cfg.listen.length > 0
+        ? createNetTransport({
+            bootstrap: [...cfg.bootstrap],
+            ...(cfg.listen.length > 0 ? { listen: [...cfg.listen] } : {}),
+            cpuLimit: cfg.cpuLimit,
+            memoryBytes: cfg.memoryLimit,
+          })
+        : undefined);
+    const t = factory?.(this.#identity);
+    if (t !== undefined) {
+      this.#transport = t;
+      t.handle((from, bytes, signal) => this.#onRequest(from, bytes, signal));
+      t.ledger.onMessage((from, msg) => {
+        const sess = this.#sessions.get(toHex(from));
+        if (sess === undefined) return void this.#refuse('sync-no-session');
+        sess.receive(msg).catch(() => this.#refuse('sync-malformed'));
+      });
+      t.ledger.onPeer((peer, up) => (up ? this.#openSync(peer) : this.#closeSync(peer)));
+      await t.start();
+      for (const p of t.peers()) this.#openSync(p.id);
+    }
+    this.#state = 'running';
+    this.#advertise();
+    this.#scheduleCollect();
+    this.#loop = this.#workLoop();
+  }
+
+  /** Stops the loop, the network, the worker thread; persists routing values; closes the ledger. */
+  async stop(): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'stopped';
+    for (const q of this.#queue.splice(0)) q.resolve(sealRefusal(this.#identity!, 'stopping'));
+    this.#wake?.();
+    await this.#loop;
+    this.#ledger!.doc.off('update', this.#onUpdate);
+    for (const s of this.#sessions.values()) s.close();
+    this.#sessions.clear();
+    await this.#transport?.stop();
+    await this.#executor!.close();
+    await this.#waitCollect();
+    await this.#saveRouting();
+    await this.#ledger!.close();
+    this.#session?.destroy();
+  }
+
+  /** Stops contributing (queued offers are refused, new ones too); own submissions still work. */
+  pause(): void {
+    this.#duty.pause();
+    this.#advertise();
+  }
+
+  resume(): void {
+    this.#duty.resume();
+    this.#advertise();
+    this.#wake?.();
+  }
+
+  /** The user did something: contribution waits `minIdleTime` from now. */
+  signalActivity(): void {
+    this.#duty.signalActivity();
+  }
+
+  /** Battery state as the platform reports it (Node has no standard source; the host app passes it). */
+  setBatteryStatus(status: BatteryStatus | undefined): void {
+    this.#duty.setBattery(status);
+  }
+
+  /** True when the user has been inactive for at least `minIdleTime`. */
+  isIdle(): boolean {
+    return this.#duty.isIdle();
+  }
+
+  // ---- identity and credits ------------------------------------------------------------------
+
+  /** The node's public key, hex. */
+  /** Dialable multiaddrs (with `/p2p/<peer id>`) of the network transport; empty without one. */
+  addresses(): string[] {
+    const t = this.#transport as { addresses?: () => string[] } | undefined;
+    return t?.addresses?.() ?? [];
+  }
+
+  nodeId(): string {
+    return toHex(this.#need().identity.publicKey);
+  }
+
+  get publicKey(): Uint8Array {
+    return this.#need().identity.publicKey.slice();
+  }
+
+  /** Short id `π:xxxxxxxx`. */
+  shortId(): string {
+    return this.#need().identity.getShortId();
+  }
+
+  /** Spendable balance in base units (UNITS_PER_RUV per rUv), from the ledger fold. */
+  ruvBalance(): number {
+    return this.#need().account.state()?.balance ?? 0;
+  }
+
+  /** The ledger (for inspection: balances, totals, merkleRoot). */
+  get ledger(): Ledger {
+    return this.#need().ledger;
+  }
+
+  getMultiplier(): number {
+    return this.#need().ledger.getMultiplier();
+  }
+
+  getEconomicHealth(): EconomicHealth {
+    return this.#need().ledger.getEconomicHealth();
+  }
+
+  /** Ledger rule of docs/economy.md with nodes = active accounts, tasks = payments in the health window. */
+  isSelfSustaining(): boolean {
+    const ledger = this.#need().ledger;
+    const st = ledger.state();
+    const from = st.ledgerTime - ledger.policy.healthWindowMs;
+    const tasks = st.health.pays.filter((p) => p.ts > from).length;
+    return ledger.isSelfSustaining(st.active, tasks);
+  }
+
+  getStats(): NodeStats {
+    const { ledger, identity } = this.#need();
+    const me = toHex(identity.publicKey);
+    const st = ledger.state();
+    const acct = st.accounts.get(me);
+    let earned = 0;
+    let spent = 0;
+    for (const p of st.payments.values()) {
+      if (p.payer === me) spent += p.amt;
+      if (p.to === me && p.received) earned += p.amt;
+    }
+    return {
+      node_id: me,
+      ruv_balance: acct?.balance ?? 0,
+      ruv_earned: earned + (acct?.minted ?? 0),
+      ruv_spent: spent,
+      ruv_staked: acct?.stake ?? 0,
+      ruv_escrow: acct?.escrow ?? 0,
+      ruv_minted: acct?.minted ?? 0,
+      tasks_completed: this.#counters.completed,
+      tasks_submitted: this.#counters.submitted,
+      tasks_local: this.#counters.local,
+      tasks_failed: this.#counters.failed,
+      faults_detected: this.#counters.faults,
+      reputation: acct?.reputation ?? 0,
+      multiplier: st.multiplier,
+      peers: this.#transport?.peers().length ?? 0,
+      queue: this.#queue.length,
+      utilization: this.#duty.utilization(),
+      refused: { ...this.#refused },
+    };
+  }
+
+  /** rac's audit (replay window, admission, stake weighting, eclipse, attack pressure...) against the ledger root. */
+  runSecurityAudit(): SecurityAudit {
+    const { ledger } = this.#need();
+    return this.#rac!.runSecurityAudit(ledger.merkleRoot());
+  }
+
+  // ---- routing -------------------------------------------------------------------------------
+
+  /** Feeds the learned routing value of (type, peer) with a reward in [-1, 1]; returns the new value. */
+  recordTaskRouting(type: string, peerId: string, reward: number): number {
+    if (typeof type !== 'string' || typeof peerId !== 'string' || !/^[0-9a-f]{64}$/.test(peerId) || !Number.isFinite(reward)) {
+      throw new InvalidPayloadError('recordTaskRouting(type, peerId hex, finite reward)');
+    }
+    return this.#routing.record(type, peerId, reward);
+  }
+
+  routingValue(type: string, peerId: string): number {
+    return this.#routing.value(type, peerId);
+  }
+
+  /** Capable peers for `type`, best first (see docs/tasks.md, "Routing"). */
+  getOptimalPeers(type: string, count = 5): RankedPeer[] {
+    this.#need();
+    return this.#rank(type, undefined, false).slice(0, Math.max(0, count)).map((r) => r.ranked);
+  }
+
+  /**
+   * Whether a task given to `peerId` is replicated: the adaptive-replication probability of its
+   * trust record (1 for unknown workers), drawn with the node's random source. Without a peer:
+   * whether the best peer for vector_search would be replicated.
+   */
+  shouldReplicate(peerId?: string): boolean {
+    return this.#cfg.random() < this.replicationProbability(peerId);
+  }
+
+  replicationProbability(peerId?: string): number {
+    const id = peerId ?? this.getOptimalPeers('vector_search', 1)[0]?.id;
+    if (id === undefined) return 1;
+    const rep = this.#need().ledger.balanceOf(fromHex(id))?.reputation ?? 0;
+    return rep < 0.5 ? 1 : this.#routing.replicationProbability(id);
+  }
+
+  /**
+   * Fitness in [0, 1]: the mean of connectivity (peers / 8, capped), the mean score of the best
+   * five peers, and the verified share of this node's routed executions.
+   */
+  getNetworkFitness(): number {
+    this.#need();
+    const peers = this.#transport?.peers().length ?? 0;
+    const connectivity = Math.min(1, peers / 8);
+    const best = this.#rank(undefined, undefined, false).slice(0, 5);
+    const quality = best.length === 0 ? 0 : best.reduce((s, r) => s + r.ranked.score, 0) / best.length;
+    let ok = 0;
+    let bad = 0;
+    for (const t of this.#routing.trust.values()) {
+      ok += t.verified;
+      bad += t.faults + t.timeouts;
+    }
+    const success = ok + bad === 0 ? 1 : ok / (ok + bad);
+    return (connectivity + quality + success) / 3;
+  }
+
+  /** A configuration suited to the state the node observes (battery, refusals, utilization). */
+  getRecommendedConfig(): RecommendedConfig {
+    const reasons: string[] = [];
+    let cpu = this.#cfg.cpuLimit;
+    const b = this.#duty.battery;
+    if (this.#cfg.respectBattery && b !== undefined && !b.charging) {
+      cpu = 0.1;
+      reasons.push(`on battery (${Math.round(b.level * 100)} %): lowest share`);
+    } else {
+      const busy = this.#refused['busy'] ?? 0;
+      const offers = busy + this.#counters.completed;
+      if (offers >= 10 && busy / offers > 0.1) {
+        cpu = Math.min(0.5, cpu + 0.1);
+        reasons.push(`${busy} of ${offers} offers refused as busy: raise the share`);
+      }
+    }
+    const userActive = !this.#duty.isIdle();
+    const minIdle = userActive ? Math.max(this.#cfg.minIdleTime, 30_000) : this.#cfg.minIdleTime;
+    if (userActive) reasons.push('user active: wait at least 30 s after activity');
+    if (reasons.length === 0) reasons.push('current configuration fits');
+    return { cpuLimit: cpu, minIdleTime: minIdle, respectBattery: this.#cfg.respectBattery, reasons };
+  }
+
+  // ---- indexes -------------------------------------------------------------------------------
+
+  /** Creates a named index owned by this node (the one writer; peers hold replicas). */
+  async createIndex(name: string, options: IndexOptions): Promise<void> {
+    const { identity } = this.#need();
+    if (typeof name !== 'string' || !INDEX_NAME_RE.test(name)) throw new IndexError('index name must match /^[a-z0-9_-]{1,48}$/');
+    if (this.#indexes.has(name)) throw new IndexError(`index "${name}" exists`);
+    let index: HnswIndex;
+    try {
+      index = createIndex(options);
+    } catch (error) {
+      throw new IndexError(`bad index options: ${(error as Error).message}`, { cause: error });
+    }
+    this.#indexes.set(name, { index, owner: toHex(identity.publicKey), peers: new Map() });
+    await this.#persistIndex(name);
+    await this.#executor!.loadIndex(name, index.serialize());
+    this.#advertise();
+  }
+
+  /**
+   * Inserts (or updates) vectors in an own index, then ships the change as an @edge/hnsw delta to
+   * this node's worker thread and to every peer that serves vector_search (a snapshot to a peer
+   * that has none). Resolves with the new version once every reachable replica acknowledged it.
+   */
+  async insertVectors(name: string, ids: readonly (string | number)[], vectors: readonly ArrayLike<number>[]): Promise<number> {
+    const { identity } = this.#need();
+    const held = this.#indexes.get(name);
+    if (held === undefined) throw new IndexError(`no index "${name}"`);
+    if (held.owner !== toHex(identity.publicKey)) throw new IndexError(`index "${name}" is a replica; only its owner writes`);
+    const before = held.index.currentVersion;
+    try {
+      held.index.addBatch([...ids], vectors as ArrayLike<number>[] as number[][]);
+    } catch (error) {
+      throw new IndexError(`insert refused: ${(error as Error).message}`, { cause: error });
+    }
+    const delta = held.index.exportDelta(before);
+    const snapshot = held.index.serialize();
+    await this.#persistIndex(name, snapshot);
+    await this.#executor!.applyDelta(name, delta, snapshot);
+    this.#advertise();
+    await this.replicateIndex(name);
+    return held.index.currentVersion;
+  }
+
+  /** Pushes an own index to every peer serving vector_search (delta where the peer is current, else snapshot). */
+  async replicateIndex(name: string): Promise<void> {
+    const { identity } = this.#need();
+    const held = this.#indexes.get(name);
+    if (held === undefined) throw new IndexError(`no index "${name}"`);
+    const t = this.#transport;
+    if (t === undefined) return;
+    const version = held.index.currentVersion;
+    await Promise.all(
+      t.peers().filter((p) => p.capabilities.includes('vector_search')).map(async (p) => {
+        const hex = toHex(p.id);
+        const known = held.peers.get(hex);
+        if (known === version) return;
+        const body = known !== undefined ? { name, delta: held.index.exportDelta(known) } : { name, snapshot: held.index.serialize() };
+        try {
+          const reply = await t.request(p.id, sealIndexSync(identity, body), { timeoutMs: Math.max(30_000, this.#cfg.taskTimeoutMs) });
+          const ack = openIndexAck(reply, p.id);
+          if (ack.name === name) held.peers.set(hex, ack.version);
+        } catch {
+          held.peers.delete(hex); // next time: a snapshot
+        }
+      }),
+    );
+  }
+
+  /** Version of a held index (own or replica), or undefined. */
+  indexVersion(name: string): number | undefined {
+    return this.#indexes.get(name)?.index.currentVersion;
+  }
+
+  /** The held index itself (read-only use: search locally, compare). */
+  getIndex(name: string): HnswIndex | undefined {
+    return this.#indexes.get(name)?.index;
+  }
+
+  // ---- the task loop: submitter side ---------------------------------------------------------
+
+  /**
+   * Quotes, escrows, routes, verifies and settles one task (docs/tasks.md). Throws
+   * MaxCostExceededError / InsufficientBalanceError before anything is held, TaskFailedError
+   * (escrow refunded) when no verified result came back.
+   */
+  async submitTask<R = unknown>(type: string, payload: unknown, maxCost: number, options: SubmitOptions = {}): Promise<TaskOutcome<R>> {
+    const { identity, ledger, account } = this.#need();
+    if (!Number.isSafeInteger(maxCost) || maxCost < 0) throw new InvalidPayloadError('maxCost must be a non-negative integer (base units)');
+    const spec = this.#registry.get(type);
+    const wire = spec.normalize(payload) as Record<string, unknown>;
+    if (type === 'vector_search') {
+      const held = this.#indexes.get(wire.index as string);
+      if (held === undefined) throw new IndexError(`no index "${String(wire.index)}" on this node`);
+      if ((payload as { version?: number }).version === undefined) wire.version = held.index.currentVersion;
+    }
+    const payloadBytes = encodePayload(wire);
+    const units = spec.units(wire);
+    const quote = Number(this.#pool.priceFor(units));
+    const placement = options.private === true && spec.placement === 'any' ? 'trusted' : spec.placement;
+    this.#counters.submitted++;
+    const taskId = crypto.getRandomValues(new Uint8Array(32));
+    const taskHex = toHex(taskId);
+
+    const ranked = placement === 'local' ? [] : this.#rank(type, wire, placement === 'trusted');
+    if (ranked.length === 0) {
+      // No capable (for private tasks: trusted) peer: the own node is always an allowed place.
+      const out = await this.#runLocal(type, payloadBytes);
+      this.#counters.local++;
+      return this.#outcome(taskHex, type, spec, out, [toHex(identity.publicKey)], [], 'local', quote, 0, 0);
+    }
+
+    // ---- quote and escrow
+    const primary = ranked[0]!;
+    const replicate = spec.deterministic && this.#cfg.random() < this.replicationProbability(primary.ranked.id);
+    const planned = replicate ? Math.min(REPLICAS, ranked.length) : 1;
+    const required = quote * planned;
+    if (required > maxCost) throw new MaxCostExceededError(required, maxCost);
+    const balance = account.state()?.balance ?? 0;
+    if (balance < required) throw new InsufficientBalanceError(required, balance);
+    const budget = Math.min(ranked.length, planned + SPARE_EXECUTIONS, Math.floor(Math.min(maxCost, balance) / Math.max(1, quote)));
+    const escrow = quote * budget;
+    await account.hold(taskId, escrow);
+
+    try {
+      // ---- route, offer, collect
+      const collected: Collected[] = [];
+      let next = 0;
+      const dispatch = async (count: number): Promise<void> => {
+        const batch: Promise<void>[] = [];
+        while (batch.length < count && next < ranked.length) {
+          const peer = ranked[next++]!;
+          batch.push(this.#offer(peer.info, type, taskId, payloadBytes, units, quote).then((c) => void (c && collected.push(c))));
+        }
+        await Promise.all(batch);
+      };
+      const paidSlots = () => budget - collected.length;
+      await dispatch(planned);
+      // Timeouts and refusals: retry elsewhere until the planned number answered or peers run out.
+      while (collected.length < planned && next < ranked.length && paidSlots() > 0) await dispatch(Math.min(planned - collected.length, paidSlots()));
+
+      // ---- verify
+      let groups = groupByResult(collected);
+      if (planned > 1 && groups.length > 1 && paidSlots() > 0 && next < ranked.length) {
+        // Disagreement goes to more peers (and strengthens the evidence against the liar).
+        await dispatch(paidSlots());
+        groups = groupByResult(collected);
+      }
+      let accepted: Collected[] | undefined;
+      let verification: Verification = replicate ? 'replicated' : 'sampled';
+      if (!replicate && collected.length === 1) accepted = collected;
+      else if (groups.length > 0 && groups[0]!.length >= QUORUM && (groups.length === 1 || groups[0]!.length > groups[1]!.length)) accepted = groups[0];
+      let localResult: { result: Uint8Array; ms: number } | undefined;
+      if (accepted === undefined && collected.length > 0 && spec.deterministic) {
+        // No quorum (too few answers, or a tie): this node re-executes; its own answer decides.
+        localResult = await this.#runLocal(type, payloadBytes);
+        const lh = toHex(sha256(localResult.result));
+        accepted = groups.find((g) => g[0]!.resHex === lh) ?? [];
+        verification = 'local-check';
+      }
+      if (accepted === undefined) {
+        this.#counters.failed++;
+        const refunded = await this.#refundAll(taskId);
+        throw new TaskFailedError('no-result', refunded, `no worker returned a result for ${type} (${collected.length} answers); escrow refunded`);
+      }
+      const acceptedHex = accepted[0]?.resHex ?? (localResult ? toHex(sha256(localResult.result)) : '');
+      const liars = collected.filter((c) => c.resHex !== acceptedHex);
+
+      // ---- settle: pay every accepted worker, witnessed by the other accepted ones
+      const workSec = accepted.length === 0 ? 0 : Math.min(Math.floor(Math.min(...accepted.map((c) => c.workMs)) / 1000), Math.floor(quote * ledger.policy.maxWorkPerUnit));
+      let paid = 0;
+      for (const w of accepted) {
+        const witnesses = await this.#gatherWitnesses(w, accepted, taskId, workSec);
+        await account.pay({ task: taskId, to: w.peer, amount: quote, result: w.res, work: workSec, witnesses });
+        paid += quote;
+        this.#routing.verified(w.hex);
+        this.#routing.record(type, w.hex, 1 - Math.min(0.5, (this.#routing.latency.get(w.hex) ?? 0) / 2000));
+      }
+      const refunded = escrow - paid > 0 ? (await account.refund(taskId, escrow - paid), escrow - paid) : 0;
+      for (const l of liars) await this.#punish(type, l, accepted);
+      if (paid > 0) {
+        try {
+          this.#pool.swap('ruv-to-compute', paid, 0);
+        } catch {
+          // A swap too small to return anything leaves the market view as it was.
+        }
+      }
+      await this.#saveRouting();
+      const resultBytes = accepted[0]?.result ?? localResult!.result;
+      return this.#outcome(taskHex, type, spec, { result: resultBytes }, accepted.map((a) => a.hex), liars.map((l) => l.hex), accepted.length === 0 ? 'local-check' : verification, quote, paid, refunded);
+    } catch (error) {
+      if (!(error instanceof TaskFailedError)) await this.#refundAll(taskId).catch(() => 0);
+      throw error;
+    }
+  }
+
+  #outcome<R>(taskHex: string, type: string, spec: TaskSpec, out: { result: Uint8Array }, by: string[], rejected: string[], verification: Verification, quote: number, cost: number, refunded: number): TaskOutcome<R> {
+    const value = decodeResult(out.result);
+    return {
+      taskId: taskHex,
+      type,
+      result: (spec.decode ? spec.decode(value) : value) as R,
+      resultHash: toHex(sha256(out.result)),
+      executedBy: by,
+      rejected,
+      verification,
+      quote,
+      cost,
+      refunded,
+    };
+  }
+
+  async #refundAll(taskId: Uint8Array): Promise<number> {
+    const { account } = this.#need();
+    const left = account.state()?.escrows.get(toHex(taskId)) ?? 0;
+    if (left > 0) await account.refund(taskId, left);
+    return left;
+  }
+
+  /** Runs a task on this node's worker thread (encryption: on the session key, see tasks.ts). */
+  async #runLocal(type: string, payloadBytes: Uint8Array): Promise<{ result: Uint8Array; ms: number }> {
+    if (type === 'encryption') {
+      const p = decodeResult(payloadBytes) as { op: 'encrypt' | 'decrypt'; data: Uint8Array };
+      const s = this.#session!;
+      try {
+        const out = p.op === 'encrypt' ? await s.encrypt(p.data) : await s.decrypt(p.data);
+        return { result: encodePayload(out), ms: 0 };
+      } catch (error) {
+        throw new TaskExecutionError(`encryption ${p.op} failed: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    return this.#executor!.run(type, payloadBytes);
+  }
+
+  /** One offer to one peer: signed, with a deadline; resolves with a checked result or undefined. */
+  async #offer(peer: PeerInfo, type: string, taskId: Uint8Array, payload: Uint8Array, units: number, price: number): Promise<Collected | undefined> {
+    const { identity } = this.#need();
+    const t = this.#transport!;
+    const hex = toHex(peer.id);
+    const offer = sealOffer(identity, { task: taskId, type, payload, units, price, deadline: this.#cfg.now() + this.#cfg.taskTimeoutMs, to: peer.id });
+    const offerHash = sha256(offer);
+    const t0 = performance.now();
+    let reply: Uint8Array;
+    try {
+      reply = await t.request(peer.id, offer, { timeoutMs: this.#cfg.taskTimeoutMs });
+    } catch (error) {
+      this.#routing.timeout(hex);
+      this.#routing.record(type, hex, -0.5);
+      if (!TransportError.isInstance(error)) this.#refuse('transport-error');
+      return undefined;
+    }
+    this.#routing.observeLatency(hex, performance.now() - t0);
+    try {
+      const env = await openResult(reply, { from: peer.id, task: taskId, offer: offerHash });
+      const b = env.body;
+      if (!b.ok) {
+        this.#routing.record(type, hex, -0.5);
+        return undefined;
+      }
+      const res = sha256(b.result);
+      const claim = openClaimSync(b.claim);
+      if (!equalBytes(claim.author, peer.id) || claim.ctx !== TASK_CLAIM_CTX || !equalBytes(claim.subject, taskId) || !equalBytes(claim.value, res)) {
+        throw new ProtocolError('claim-mismatch', 'the result claim does not match the result');
+      }
+      return { peer: peer.id, hex, result: b.result, res, resHex: toHex(res), workMs: b.work, claim: b.claim };
+    } catch (error) {
+      this.#refuse(error instanceof ProtocolError ? `result-${error.reason}` : 'result-malformed');
+      this.#routing.fault(hex);
+      this.#routing.record(type, hex, -1);
+      return undefined;
+    }
+  }
+
+  /** Witness statements for `w`'s payment from the other accepted workers (each checks its own result). */
+  async #gatherWitnesses(w: Collected, accepted: Collected[], taskId: Uint8Array, work: number): Promise<Uint8Array[]> {
+    const { identity, ledger } = this.#need();
+    const others = accepted.filter((o) => o !== w);
+    const out = await Promise.all(
+      others.map(async (o) => {
+        try {
+          const req = sealWitnessRequest(identity, { net: ledger.policy.net, task: taskId, res: w.res, to: w.peer, work });
+          const bytes = await this.#transport!.request(o.peer, req, { timeoutMs: this.#cfg.taskTimeoutMs });
+          // Check before embedding: one bad witness would make the ledger refuse the whole payment.
+          const env = await openEnvelope(bytes, { types: [WITNESS_TYPE], expectFrom: o.peer, maxSize: 2048 });
+          const b = env.body as { net: string; task: Uint8Array; res: Uint8Array; to: Uint8Array; work: number };
+          if (b.net !== ledger.policy.net || !equalBytes(b.task, taskId) || !equalBytes(b.res, w.res) || !equalBytes(b.to, w.peer) || b.work !== work) return undefined;
+          return bytes;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    return out.filter((x): x is Uint8Array => x !== undefined);
+  }
+
+  /** A proven wrong result: not paid, trust reset, routing value down, rac evidence, ledger slash. */
+  async #punish(type: string, liar: Collected, accepted: Collected[]): Promise<void> {
+    const { account, ledger } = this.#need();
+    this.#counters.faults++;
+    this.#routing.fault(liar.hex);
+    this.#routing.record(type, liar.hex, -1);
+    if (accepted.length < Math.max(1, ledger.policy.minWitnesses)) return; // not provable without enough agreeing claims
+    const evidence = wrongResultEvidence(liar.claim, accepted.map((a) => a.claim));
+    try {
+      await this.#rac!.challenge(evidence);
+    } catch {
+      this.#refuse('evidence-unproven');
+      return;
+    }
+    if ((ledger.balanceOf(liar.peer)?.stake ?? 0) > 0) {
+      try {
+        await account.slash(liar.peer, evidence);
+      } catch {
+        this.#refuse('slash-refused');
+      }
+    }
+  }
+
+  /** Capable peers, ranked (see docs/tasks.md, "Routing"). */
+  #rank(type: string | undefined, wire: Record<string, unknown> | undefined, trustedOnly: boolean): { info: PeerInfo; ranked: RankedPeer }[] {
+    const t = this.#transport;
+    if (t === undefined) return [];
+    const ledger = this.#ledger!;
+    const out: { info: PeerInfo; ranked: RankedPeer }[] = [];
+    for (const p of t.peers()) {
+      const hex = toHex(p.id);
+      const trusted = this.#trusted.has(hex);
+      if (trustedOnly && !trusted) continue;
+      if (type !== undefined && !p.capabilities.includes(type)) continue;
+      if (type === 'vector_search' && wire !== undefined && !p.capabilities.includes(`index:${String(wire.index)}@${String(wire.version)}`)) continue;
+      const level = this.#rac!.status(p.id).level;
+      if (level === 'quarantined' || level === 'blocked') continue;
+      const acct = ledger.balanceOf(p.id);
+      const reputation = acct === undefined || acct.frozen ? 0 : acct.reputation;
+      const q = type === undefined ? 0 : this.#routing.value(type, hex);
+      const latency = this.#routing.latency.get(hex) ?? p.latencyMs;
+      const load = Math.max(0, Math.min(1, p.load));
+      // Multiplicative: reputation gates, the learned value and latency and load shade.
+      const score = (0.1 + reputation) * ((1 + q) / 2 + 0.05) * (1 / (1 + (latency ?? 50) / 100)) * (1 - 0.5 * load);
+      out.push({ info: p, ranked: { id: hex, score, reputation, routingValue: q, latencyMs: latency, load, trusted } });
+    }
+    return out.sort((a, b) => b.ranked.score - a.ranked.score || (a.ranked.id < b.ranked.id ? -1 : 1));
+  }
+
+  // ---- the task loop: worker side -------------------------------------------------------------
+
+  /**
+   * Takes the next admitted offer, waits for the duty cycle, runs it on the worker thread and
+   * answers with a signed result. Returns false when nothing was queued.
+   */
+  async processNextTask(): Promise<boolean> {
+    const { identity } = this.#need();
+    const item = this.#queue.shift();
+    if (item === undefined) return false;
+    const b = item.body;
+    try {
+      const blocked = this.#duty.blocked();
+      if (blocked !== undefined) return item.resolve(sealRefusal(identity, blocked)), true;
+      const wait = this.#duty.waitMs();
+      if (wait > 0) await sleep(wait);
+      if (b.deadline <= this.#cfg.now()) return item.resolve(sealRefusal(identity, 'expired')), true;
+      const start = this.#cfg.now();
+      const out = await this.#executor!.run(b.type, b.payload);
+      this.#duty.record(Math.max(out.ms, this.#cfg.now() - start));
+      const res = sha256(out.result);
+      const claim = signClaim(identity, { ctx: TASK_CLAIM_CTX, subject: b.task, value: res });
+      const workMs = Math.max(0, Math.round(out.ms));
+      this.#results.set(toHex(b.task), { res, workMs, at: this.#cfg.now() });
+      this.#pruneResults();
+      this.#counters.completed++;
+      item.resolve(sealResult(identity, { task: b.task, offer: item.offerHash, ok: true, result: out.result, work: workMs, claim }));
+    } catch (error) {
+      const reason = (error as { reason?: string }).reason ?? (NodeError.isInstance(error) ? error.code : 'handler-error');
+      item.resolve(sealResult(identity, { task: b.task, offer: item.offerHash, ok: false, reason: String(reason).slice(0, 64) }));
+    }
+    this.#advertise();
+    return true;
+  }
+
+  async #workLoop(): Promise<void> {
+    while (this.#state === 'running') {
+      if (this.#queue.length === 0) {
+        await new Promise<void>((r) => (this.#wake = r));
+        this.#wake = undefined;
+        continue;
+      }
+      await this.processNextTask();
+    }
+  }
+
+  #pruneResults(): void {
+    if (this.#results.size <= 10_000) return;
+    const cutoff = this.#cfg.now() - 3_600_000;
+    for (const [k, v] of this.#results) if (v.at < cutoff || this.#results.size > 10_000) this.#results.delete(k);
+  }
+
+  async #onRequest(from: Uint8Array, bytes: Uint8Array, _signal: AbortSignal): Promise<Uint8Array> {
+    const identity = this.#identity!;
+    try {
+      if (this.#state !== 'running') return sealRefusal(identity, 'not-running');
+      const type = requestType(bytes);
+      if (type === OFFER_TYPE) return await this.#admit(from, bytes);
+      const env = await openRequest(bytes, type);
+      if (!equalBytes(env.from, from)) throw new ProtocolError('wrong-sender', 'signer is not the connected peer');
+      if (type === WITNESS_REQUEST_TYPE) return this.#witness(checkWitnessRequest(env.body));
+      if (type === INDEX_SYNC_TYPE) return await this.#indexSync(toHex(env.from), checkIndexSync(env.body));
+      throw new ProtocolError('wrong-type', 'unknown request');
+    } catch (error) {
+      const reason = error instanceof ProtocolError ? error.reason : 'malformed';
+      this.#refuse(reason);
+      return sealRefusal(identity, reason);
+    }
+  }
+
+  /** Admission: signature, addressee, deadline, replay, capability, placement, pinned inputs, load. */
+  async #admit(from: Uint8Array, bytes: Uint8Array): Promise<Uint8Array> {
+    const identity = this.#identity!;
+    const env = await openOffer(bytes, { guard: this.#guard, me: identity.publicKey, now: this.#cfg.now() });
+    if (!equalBytes(env.from, from)) throw new ProtocolError('wrong-sender', 'signer is not the connected peer');
+    const b = env.body;
+    if (!this.#registry.has(b.type)) throw new ProtocolError('no-capability', `no handler for ${b.type}`);
+    const spec = this.#registry.get(b.type);
+    if (spec.placement === 'local') throw new ProtocolError('local-only', `${b.type} runs only on its submitter`);
+    if (b.type === 'vector_search') {
+      const p = decodeResult(b.payload) as { index?: unknown; version?: unknown };
+      const held = typeof p.index === 'string' ? this.#indexes.get(p.index) : undefined;
+      if (held === undefined) throw new ProtocolError('no-index', 'index not held here');
+      if (held.index.currentVersion !== p.version) throw new ProtocolError('stale-index', 'index version differs');
+    }
+    const blocked = this.#duty.blocked();
+    if (blocked !== undefined) throw new ProtocolError(blocked, `not contributing: ${blocked}`);
+    if (this.#queue.length >= this.#cfg.queueCapacity) throw new ProtocolError('busy', 'queue full');
+    return new Promise<Uint8Array>((resolve) => {
+      this.#queue.push({ from, body: b, offerHash: sha256(bytes), resolve });
+      this.#advertise();
+      this.#wake?.();
+    });
+  }
+
+  /** Signs a witness statement only for a result this node computed itself, for no more work than it measured. */
+  #witness(req: { net: string; task: Uint8Array; res: Uint8Array; to: Uint8Array; work: number }): Uint8Array {
+    const identity = this.#identity!;
+    const mine = this.#results.get(toHex(req.task));
+    if (req.net !== this.#ledger!.policy.net) throw new ProtocolError('wrong-net', 'witness request for another ledger');
+    if (mine === undefined || !equalBytes(mine.res, req.res)) throw new ProtocolError('not-witnessed', 'this node did not compute that result');
+    if (req.work > Math.floor(mine.workMs / 1000)) throw new ProtocolError('work-exceeds', 'claimed work exceeds what this node measured');
+    if (equalBytes(req.to, identity.publicKey)) throw new ProtocolError('self-witness', 'a worker cannot witness itself');
+    return signWitness(identity, { net: req.net, task: req.task, res: req.res, to: req.to, work: req.work });
+  }
+
+  /** A replica from its owner: snapshot (new) or delta (one writer: only the first owner is accepted). */
+  async #indexSync(fromHex: string, body: { name: string; snapshot?: Uint8Array; delta?: Uint8Array }): Promise<Uint8Array> {
+    const identity = this.#identity!;
+    if (!INDEX_NAME_RE.test(body.name)) throw new ProtocolError('schema', 'bad index name');
+    const held = this.#indexes.get(body.name);
+    if (held !== undefined && held.owner !== fromHex) throw new ProtocolError('not-owner', 'index has another owner');
+    try {
+      if (body.snapshot !== undefined) {
+        const index = deserialize(body.snapshot);
+        this.#indexes.set(body.name, { index, owner: fromHex, peers: new Map() });
+        await this.#executor!.loadIndex(body.name, body.snapshot);
+      } else {
+        if (held === undefined) throw new ProtocolError('no-index', 'delta for an index not held here');
+        held.index.applyDelta(body.delta!);
+        await this.#executor!.applyDelta(body.name, body.delta!, held.index.serialize());
+      }
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      throw new ProtocolError('index-refused', `index sync refused: ${(error as Error).message}`);
+    }
+    await this.#persistIndex(body.name);
+    this.#advertise();
+    return seal(identity, INDEX_ACK_TYPE, { name: body.name, version: this.#indexes.get(body.name)!.index.currentVersion });
+  }
+
+  // ---- ledger sync and collection -------------------------------------------------------------
+
+  #openSync(peer: Uint8Array): void {
+    const hex = toHex(peer);
+    if (this.#sessions.has(hex) || this.#ledger === undefined || this.#transport === undefined) return;
+    const t = this.#transport;
+    const s = createSyncSession(this.#ledger, (m) => t.ledger.send(peer, m));
+    this.#sessions.set(hex, s);
+    s.start();
+  }
+
+  #closeSync(peer: Uint8Array): void {
+    const hex = toHex(peer);
+    this.#sessions.get(hex)?.close();
+    this.#sessions.delete(hex);
+  }
+
+  #collectRun: Promise<void> = Promise.resolve();
+
+  #scheduleCollect(): void {
+    if (this.#state !== 'running' && this.#state !== 'starting') return;
+    if (this.#collecting) {
+      this.#collectAgain = true;
+      return;
+    }
+    this.#collecting = true;
+    this.#collectRun = (async () => {
+      do {
+        this.#collectAgain = false;
+        await this.#collect();
+      } while (this.#collectAgain && this.#state === 'running');
+      this.#collecting = false;
+    })();
+  }
+
+  async #waitCollect(): Promise<void> {
+    await this.#collectRun.catch(() => undefined);
+  }
+
+  /** Receives every payment to this node that the ledger holds and mints the bonus of verified ones. */
+  async #collect(): Promise<void> {
+    const { ledger, account, identity } = this.#need();
+    const me = toHex(identity.publicKey);
+    for (const [hash, p] of ledger.state().payments) {
+      if (p.to !== me) continue;
+      try {
+        if (!p.received) await account.receive(fromHex(hash));
+        const now = ledger.state().payments.get(hash);
+        if (now?.received && now.verified && !now.minted) await account.mint(fromHex(hash));
+      } catch {
+        // The fold is the judge: an entry it would not count is not written; try again on the next update.
+      }
+    }
+  }
+
+  /** Resolves once every payment to this node in its replica is received (and minted where verified). */
+  async settled(): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      await this.#waitCollect();
+      const { ledger, identity } = this.#need();
+      const me = toHex(identity.publicKey);
+      let open = false;
+      for (const p of ledger.state().payments.values()) if (p.to === me && (!p.received || (p.verified && !p.minted))) open = true;
+      if (!open) return;
+      this.#scheduleCollect();
+      await sleep(5);
+    }
+  }
+
+  // ---- persistence ---------------------------------------------------------------------------
+
+  async #loadIdentity(): Promise<PiKey> {
+    const cfg = this.#cfg;
+    const st = this.#storage!;
+    if (cfg.identity !== undefined) return cfg.identity;
+    if (cfg.passphrase !== undefined) {
+      const backup = await st.get('identity.backup');
+      if (backup !== undefined) {
+        try {
+          return await PiKey.restore(backup, cfg.passphrase);
+        } catch (error) {
+          throw new StorageError('the stored identity backup does not open with this passphrase', { cause: error });
+        }
+      }
+      const key = PiKey.generate();
+      await st.put('identity.backup', await key.createEncryptedBackup(cfg.passphrase));
+      return key;
+    }
+    const seed = await st.get('identity.seed');
+    if (seed !== undefined) {
+      if (seed.length !== 32) throw new StorageError('identity.seed is not 32 bytes');
+      const key = PiKey.fromSeed(seed);
+      seed.fill(0);
+      return key;
+    }
+    const key = PiKey.generate();
+    const s = key.exportSeed();
+    await st.put('identity.seed', s);
+    s.fill(0);
+    return key;
+  }
+
+  async #saveRouting(): Promise<void> {
+    await this.#storage?.put('routing.json', new TextEncoder().encode(JSON.stringify(this.#routing.snapshot())));
+  }
+
+  async #persistIndex(name: string, snapshot?: Uint8Array): Promise<void> {
+    const st = this.#storage!;
+    const held = this.#indexes.get(name)!;
+    await st.put(`index.${name}.hnsw`, snapshot ?? held.index.serialize());
+    const owners: Record<string, string> = {};
+    for (const [n, h] of this.#indexes) owners[n] = h.owner;
+    await st.put('indexes.json', new TextEncoder().encode(JSON.stringify(owners)));
+  }
+
+  async #loadIndexes(): Promise<void> {
+    const st = this.#storage!;
+    const raw = await st.get('indexes.json');
+    if (raw === undefined) return;
+    let owners: Record<string, string>;
+    try {
+      owners = JSON.parse(new TextDecoder().decode(raw)) as Record<string, string>;
+    } catch (error) {
+      throw new StorageError('indexes.json is not readable', { cause: error });
+    }
+    for (const [name, owner] of Object.entries(owners)) {
+      if (!INDEX_NAME_RE.test(name) || typeof owner !== 'string') continue;
+      const bytes = await st.get(`index.${name}.hnsw`);
+      if (bytes === undefined) continue;
+      let index: HnswIndex;
+      try {
+        index = deserialize(bytes);
+      } catch (error) {
+        throw new StorageError(`index ${name} is corrupt`, { cause: error });
+      }
+      this.#indexes.set(name, { index, owner, peers: new Map() });
+      await this.#executor!.loadIndex(name, bytes);
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  #advertise(): void {
+    const t = this.#transport;
+    if (t === undefined || this.#state !== 'running') return;
+    const caps: string[] = this.#duty.paused ? [] : this.#registry.types().filter((ty) => this.#registry.get(ty).placement !== 'local');
+    if (!this.#duty.paused) for (const [name, h] of this.#indexes) caps.push(`index:${name}@${h.index.currentVersion}`);
+    t.advertise(caps, this.#queue.length / this.#cfg.queueCapacity);
+  }
+
+  #refuse(reason: string): void {
+    this.#refused[reason] = (this.#refused[reason] ?? 0) + 1;
+  }
+
+  #need(): { identity: PiKey; ledger: Ledger; account: LedgerAccount } {
+    if (this.#identity === undefined || this.#ledger === undefined || this.#account === undefined || this.#state === 'new') {
+      throw new NodeStateError('the node is not started');
+    }
+    return { identity: this.#identity, ledger: this.#ledger, account: this.#account };
+  }
+}
+
+function groupByResult(collected: readonly Collected[]): Collected[][] {
+  const m = new Map<string, Collected[]>();
+  for (const c of collected) {
+    const g = m.get(c.resHex);
+    if (g === undefined) m.set(c.resHex, [c]);
+    else g.push(c);
+  }
+  return [...m.values()].sort((a, b) => b.length - a.length);
+}
+

@@ -1,0 +1,59 @@
+/**
+ * The narrow network contract @edge/node needs. @edge/net implements it over libp2p (task
+ * request/response streams, capability/load adverts on gossipsub, the ledger-sync stream); the
+ * tests run several nodes in one process through an in-memory implementation of the same
+ * contract. The node never sees libp2p types, so the whole task loop above the wire is the same
+ * code on both.
+ *
+ * Every byte string that crosses this interface is a signed @edge/identity envelope (or an
+ * @edge/economy sync message, whose content is checked entry by entry by the ledger); the
+ * transport authenticates the connection, the node authenticates every message.
+ */
+
+/** A peer as the transport sees it. */
+export interface PeerInfo {
+  /** The peer's Ed25519 public key (its Pi-Key; also its libp2p identity). */
+  readonly id: Uint8Array;
+  /** Capabilities from its latest advert: task types, and `index:<name>@<version>` for replicas it holds. */
+  readonly capabilities: readonly string[];
+  /** Load from its latest advert: queued tasks / queue capacity, in [0, 1]. */
+  readonly load: number;
+  /** Round-trip time the transport observed (ping), ms, when known. */
+  readonly latencyMs?: number;
+}
+
+export interface RequestOptions {
+  /** Reject with a timeout TransportError after this many ms. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Answers one request (a signed envelope) with one response (a signed envelope). */
+export type RequestHandler = (from: Uint8Array, request: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>;
+
+export interface Transport {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Connected peers with their adverts. */
+  peers(): PeerInfo[];
+  /**
+   * Sends a request to `peer` and resolves with its response. Rejects with a `TransportError`
+   * (`timeout`, `aborted`, `unreachable`) — never hangs past `timeoutMs`.
+   */
+  request(peer: Uint8Array, request: Uint8Array, options: RequestOptions): Promise<Uint8Array>;
+  /** Installs the handler for incoming requests (task offers, witness requests, index sync). */
+  handle(handler: RequestHandler): void;
+  /** Publishes this node's capabilities and load (gossip). */
+  advertise(capabilities: readonly string[], load: number): void;
+  /** The ledger-sync byte channel (the state-vector exchange of @edge/economy). */
+  readonly ledger: LedgerChannel;
+}
+
+export interface LedgerChannel {
+  /** Sends one sync message to `peer`. */
+  send(peer: Uint8Array, message: Uint8Array): void;
+  /** Called for each sync message a peer sent. */
+  onMessage(handler: (from: Uint8Array, message: Uint8Array) => void): void;
+  /** Called when a peer connects (`up`) or goes away: the node opens or closes a sync session. */
+  onPeer(handler: (peer: Uint8Array, up: boolean) => void): void;
+}

@@ -1,0 +1,279 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeCanonical, encodeCanonical, openSync, toHex, type PiKey } from '@edge/identity';
+import { createIndex, type IndexOptions } from '@edge/hnsw';
+import { loadDefaultModel, match } from '@edge/embed';
+import { signClaim } from '@edge/rac';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { testSeed, prng } from '@edge/tooling/seed';
+import {
+  EdgeNetConfig,
+  InsufficientBalanceError,
+  MaxCostExceededError,
+  RESULT_TYPE,
+  TASK_CLAIM_CTX,
+  TaskFailedError,
+  sealResult,
+  type EdgeNetNode,
+  type EmbeddingResult,
+  type RequestHandler,
+  type SemanticMatchResult,
+  type VectorSearchResult,
+} from '../src/index.js';
+import { createMemoryNetwork } from './memory-transport.js';
+import { POLICY, WORKER_STAKE, config, conserved, converge, keyFor } from './helpers.js';
+
+const SEED = testSeed();
+const INDEX: IndexOptions = { dim: 8, metric: 'cosine', seed: 7, M: 8, efConstruction: 64 };
+const rand = prng(SEED);
+const IDS = Array.from({ length: 60 }, (_, i) => `doc-${i}`);
+const VECS = IDS.map(() => Array.from({ length: 8 }, () => rand() * 2 - 1));
+const QUERY = Array.from({ length: 8 }, () => rand() * 2 - 1);
+const TEXTS = ['How do I reset my password?', 'The weather in Paris is sunny.'];
+const CATS = [
+  { id: 'sports', description: 'games, teams and athletes' },
+  { id: 'finance', description: 'money, banks, stocks and markets' },
+];
+
+function oracleSearch(): { ids: (string | number)[]; distances: Float32Array } {
+  const idx = createIndex(INDEX);
+  idx.addBatch(IDS, VECS);
+  const r = idx.search(Float32Array.from(QUERY), 5);
+  return { ids: r.ids, distances: Float32Array.from(r.distances) };
+}
+
+const nodes: EdgeNetNode[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function started(c: EdgeNetConfig): Promise<EdgeNetNode> {
+  const n = c.build();
+  await n.start();
+  nodes.push(n);
+  return n;
+}
+
+describe('a node with no peers', () => {
+  it('runs every task type locally, free, with the same results as the libraries', async () => {
+    const n = await started(config(SEED, 0));
+    const balance = n.ruvBalance();
+    await n.createIndex('docs', INDEX);
+    await n.insertVectors('docs', IDS, VECS);
+    const vs = await n.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000);
+    const want = oracleSearch();
+    expect(vs.verification).toBe('local');
+    expect(vs.result.ids).toEqual(want.ids);
+    expect([...vs.result.distances]).toEqual([...want.distances]);
+    expect(vs.cost).toBe(0);
+    expect(vs.quote).toBeGreaterThan(0);
+
+    const model = await loadDefaultModel();
+    const em = await n.submitTask<EmbeddingResult>('embedding', { texts: TEXTS }, 1_000_000);
+    const direct = await model.embed(TEXTS);
+    expect(em.result.model).toBe(model.modelId);
+    em.result.vectors.forEach((v, i) => expect([...v]).toEqual([...direct[i]!]));
+
+    const sm = await n.submitTask<SemanticMatchResult>('semantic_match', { text: 'Interest rates rose and shares dropped', categories: CATS }, 1_000_000);
+    const dm = await match(model, 'Interest rates rose and shares dropped', CATS);
+    expect(sm.result.best).toBe('finance');
+    expect(sm.result.best).toBe(dm.best);
+    expect(sm.result.scores.map((s) => s.id)).toEqual(dm.scores.map((s) => s.id));
+    sm.result.scores.forEach((s, i) => expect(s.score).toBe(Math.fround(dm.scores[i]!.score)));
+
+    const plain = new TextEncoder().encode('secret text');
+    const enc = await n.submitTask<Uint8Array>('encryption', { op: 'encrypt', data: plain }, 1_000_000);
+    expect(toHex(enc.result)).not.toContain(toHex(plain));
+    const dec = await n.submitTask<Uint8Array>('encryption', { op: 'decrypt', data: enc.result }, 1_000_000);
+    expect(new TextDecoder().decode(dec.result)).toBe('secret text');
+
+    expect(n.ruvBalance()).toBe(balance);
+    expect(n.getStats().tasks_local).toBe(5);
+  });
+});
+
+describe('the verified task loop across nodes', () => {
+  it('routes, verifies 3-of-3, pays exactly the quote, mints witnessed bonuses, conserves credits', async () => {
+    const net = createMemoryNetwork();
+    const s = await started(config(SEED, 0, net));
+    const workers = [];
+    for (let i = 1; i <= 4; i++) workers.push(await started(config(SEED, i, net, { latencyMs: 10 + i })));
+    const all = [s, ...workers];
+    await s.createIndex('docs', INDEX);
+    await s.insertVectors('docs', IDS, VECS);
+    for (const w of workers) expect(w.indexVersion('docs')).toBe(s.indexVersion('docs'));
+    await converge(all);
+    const before = new Map(all.map((n) => [n.nodeId(), n.ruvBalance()]));
+
+    const vs = await s.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000_000);
+    const want = oracleSearch();
+    expect(vs.verification).toBe('replicated');
+    expect(vs.executedBy).toHaveLength(3);
+    expect(vs.rejected).toEqual([]);
+    expect(vs.result.ids).toEqual(want.ids);
+    expect([...vs.result.distances]).toEqual([...want.distances]);
+    expect(vs.cost).toBe(3 * vs.quote);
+
+    const em = await s.submitTask<EmbeddingResult>('embedding', { texts: TEXTS }, 1_000_000_000);
+    const model = await loadDefaultModel();
+    const direct = await model.embed(TEXTS);
+    em.result.vectors.forEach((v, i) => expect([...v]).toEqual([...direct[i]!]));
+    const sm = await s.submitTask<SemanticMatchResult>('semantic_match', { text: 'Interest rates rose and shares dropped', categories: CATS }, 1_000_000_000);
+    expect(sm.result.best).toBe((await match(model, 'Interest rates rose and shares dropped', CATS)).best);
+
+    await converge(all);
+    const outcomes = [vs, em, sm];
+    const spent = outcomes.reduce((t, o) => t + o.cost, 0);
+    expect(s.ruvBalance()).toBe(before.get(s.nodeId())! - spent);
+    expect(s.getStats().ruv_escrow).toBe(0);
+    expect(s.getStats().ruv_spent).toBe(spent);
+    const m = s.ledger.getMultiplier();
+    for (const w of workers) {
+      const received = outcomes.filter((o) => o.executedBy.includes(w.nodeId())).reduce((t, o) => t + o.quote, 0);
+      const st = w.ledger.balanceOf(w.publicKey)!;
+      // Paid exactly the quote per accepted execution; every payment had two independent
+      // staked witnesses, so each minted its bonus floor(amt * (m - 1)) at its place in the fold.
+      expect(st.balance - st.minted).toBe(before.get(w.nodeId())! + received);
+      const jobs = outcomes.filter((o) => o.executedBy.includes(w.nodeId()));
+      const maxBonus = jobs.reduce((t, o) => t + 9 * o.quote, 0);
+      const minBonus = jobs.reduce((t, o) => t + Math.floor(o.quote * (m - 1)), 0);
+      expect(st.minted).toBeGreaterThanOrEqual(minBonus);
+      expect(st.minted).toBeLessThanOrEqual(maxBonus);
+    }
+    for (const n of all) {
+      const c = conserved(n);
+      expect(c.lhs).toBe(c.rhs);
+      expect(toHex(n.ledger.merkleRoot())).toBe(toHex(s.ledger.merkleRoot()));
+    }
+    expect(workers.reduce((t, w) => t + w.getStats().tasks_completed, 0)).toBe(9);
+  });
+
+  it('catches a lying worker: honest answer returned, liar unpaid, slashed through rac evidence', async () => {
+    const net = createMemoryNetwork();
+    const lie = (key: PiKey, handler: RequestHandler): RequestHandler => async (from, req, signal) => {
+      const reply = await handler(from, req, signal);
+      const env = openSync(reply);
+      const b = env.body as { ok?: boolean; task: Uint8Array; offer: Uint8Array; result: Uint8Array; work: number };
+      if (env.type !== RESULT_TYPE || b.ok !== true) return reply;
+      const v = (decodeCanonical(b.result) as { ok: true; value: { ids: unknown[]; distances: Uint8Array } }).value;
+      const wrong = encodeCanonical({ ...v, ids: [...v.ids].reverse() });
+      const claim = signClaim(key, { ctx: TASK_CLAIM_CTX, subject: b.task, value: sha256(wrong) });
+      return sealResult(key, { task: b.task, offer: b.offer, ok: true, result: wrong, work: b.work, claim });
+    };
+    const s = await started(config(SEED, 0, net));
+    // The liar answers fastest, so routing offers it the task first.
+    const liar = await started(config(SEED, 1, net, { latencyMs: 1, wrap: lie }));
+    const honest = [];
+    for (let i = 2; i <= 4; i++) honest.push(await started(config(SEED, i, net, { latencyMs: 20 })));
+    const all = [s, liar, ...honest];
+    await s.createIndex('docs', INDEX);
+    await s.insertVectors('docs', IDS, VECS);
+    await converge(all);
+    const before = new Map(all.map((n) => [n.nodeId(), n.ledger.balanceOf(n.publicKey)!]));
+
+    const vs = await s.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000_000);
+    expect(vs.rejected).toEqual([liar.nodeId()]);
+    expect(vs.executedBy).toHaveLength(3);
+    expect(vs.executedBy).not.toContain(liar.nodeId());
+    expect(vs.result.ids).toEqual(oracleSearch().ids);
+    expect(s.getStats().faults_detected).toBe(1);
+    await converge(all);
+
+    const l = liar.ledger.balanceOf(liar.publicKey)!;
+    expect(l.balance).toBe(before.get(liar.nodeId())!.balance);
+    expect(l.minted).toBe(0);
+    expect(l.stake).toBe(WORKER_STAKE - Math.floor(WORKER_STAKE * 0.1));
+    expect(l.burned).toBe(Math.floor(WORKER_STAKE * 0.1));
+    expect(s.ruvBalance()).toBe(before.get(s.nodeId())!.balance - 3 * vs.quote);
+    for (const h of honest) {
+      const st = h.ledger.balanceOf(h.publicKey)!;
+      expect(st.balance - st.minted).toBe(before.get(h.nodeId())!.balance + vs.quote);
+    }
+    for (const n of all) {
+      const c = conserved(n);
+      expect(c.lhs).toBe(c.rhs);
+    }
+    // The liar's trust is reset, its routing value is negative, it is quarantined at the submitter.
+    expect(s.routingValue('vector_search', liar.nodeId())).toBeLessThan(0);
+    expect(s.replicationProbability(liar.nodeId())).toBe(1);
+    expect(s.getOptimalPeers('vector_search', 10).map((p) => p.id)).not.toContain(liar.nodeId());
+  });
+
+  it('refuses before escrow when maxCost or the balance does not cover the quote', async () => {
+    const net = createMemoryNetwork();
+    const s = await started(config(SEED, 0, net));
+    const poor = await started(config(SEED, 5, net, { stake: (POLICY.genesisGrant as number) - 1_000 }));
+    for (let i = 1; i <= 3; i++) await started(config(SEED, i, net));
+    await s.createIndex('docs', INDEX);
+    await s.insertVectors('docs', IDS, VECS);
+    const bal = s.ruvBalance();
+    const err = await s.submitTask('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 10).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MaxCostExceededError);
+    expect((err as MaxCostExceededError).code).toBe('ERR_MAX_COST_EXCEEDED');
+    expect(s.ruvBalance()).toBe(bal);
+    expect(s.getStats().ruv_escrow).toBe(0);
+
+    await poor.createIndex('p', INDEX);
+    await poor.insertVectors('p', IDS, VECS);
+    const e2 = await poor.submitTask('vector_search', { index: 'p', vector: QUERY, k: 5 }, 1_000_000_000).catch((e: unknown) => e);
+    expect(e2).toBeInstanceOf(InsufficientBalanceError);
+    expect(poor.ruvBalance()).toBe(1_000);
+  });
+
+  it('retries elsewhere and refunds the whole escrow when nobody completes', async () => {
+    const net = createMemoryNetwork();
+    const s = await started(config(SEED, 0, net).taskTimeout(200));
+    const ws = [];
+    for (let i = 1; i <= 3; i++) ws.push(await started(config(SEED, i, net)));
+    await s.createIndex('docs', INDEX);
+    await s.insertVectors('docs', IDS, VECS);
+    for (const w of ws) net.mute(w.publicKey);
+    const bal = s.ruvBalance();
+    const err = await s.submitTask('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect((err as TaskFailedError).refunded).toBeGreaterThan(0);
+    expect(s.ruvBalance()).toBe(bal);
+    expect(s.getStats().ruv_escrow).toBe(0);
+    const c = conserved(s);
+    expect(c.lhs).toBe(c.rhs);
+    for (const w of ws) expect(s.routingValue('vector_search', w.nodeId())).toBeLessThan(0);
+  });
+});
+
+describe('persistence', () => {
+  it('restarts from its directory with identity, balance, index and routing values', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-node-'));
+    dirs.push(dir);
+    const mk = () => new EdgeNetConfig('site-r').ledgerPolicy(POLICY).storage(dir).passphrase('correct horse battery').stake(WORKER_STAKE);
+    const a = mk().build();
+    await a.start();
+    await a.createIndex('docs', INDEX);
+    await a.insertVectors('docs', IDS, VECS);
+    const peer = toHex(keyFor(SEED, 9).publicKey);
+    a.recordTaskRouting('vector_search', peer, 0.8);
+    const id = a.nodeId();
+    const balance = a.ruvBalance();
+    const stake = a.getStats().ruv_staked;
+    const version = a.indexVersion('docs');
+    const q = a.routingValue('vector_search', peer);
+    const search = a.getIndex('docs')!.search(Float32Array.from(QUERY), 5);
+    await a.stop();
+
+    const b = mk().build();
+    await b.start();
+    nodes.push(b);
+    expect(b.nodeId()).toBe(id);
+    expect(b.ruvBalance()).toBe(balance);
+    expect(b.getStats().ruv_staked).toBe(stake);
+    expect(b.indexVersion('docs')).toBe(version);
+    expect(b.routingValue('vector_search', peer)).toBe(q);
+    expect(q).toBeCloseTo(0.16, 10);
+    expect(b.getIndex('docs')!.search(Float32Array.from(QUERY), 5).ids).toEqual(search.ids);
+    const r = await b.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000);
+    expect(r.result.ids).toEqual(oracleSearch().ids);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Test double for the network ONLY: an in-process implementation of the node's Transport
+ * contract. Messages are copied and delivered asynchronously (as a socket would); a request to a
+ * node that is gone never answers and times out. Everything above it (signing, admission,
+ * execution, verification, ledger) is the real code.
+ */
+import { toHex } from '@edge/identity';
+import type { PiKey } from '@edge/identity';
+import { TransportError, type PeerInfo, type RequestHandler, type Transport } from '../src/index.js';
+
+interface Endpoint {
+  id: Uint8Array;
+  hex: string;
+  handler?: RequestHandler;
+  caps: readonly string[];
+  load: number;
+  latencyMs: number;
+  ledgerHandler?: (from: Uint8Array, m: Uint8Array) => void;
+  peerHandlers: ((peer: Uint8Array, up: boolean) => void)[];
+  up: boolean;
+  muted?: boolean;
+}
+
+export interface MemoryNetwork {
+  /** Transport factory for EdgeNetConfig.transport; `wrap` lets a test turn a node malicious. */
+  transport(options?: { latencyMs?: number; wrap?: (key: PiKey, handler: RequestHandler) => RequestHandler }): (key: PiKey) => Transport;
+  /** Cuts a node off (as a crash): its requests and answers stop. */
+  crash(id: Uint8Array): void;
+  /** The node stays listed (adverts, peers) but never answers a request (a hung worker). */
+  mute(id: Uint8Array): void;
+}
+
+export function createMemoryNetwork(): MemoryNetwork {
+  const eps = new Map<string, Endpoint>();
+  const live = () => [...eps.values()].filter((e) => e.up);
+  return {
+    mute(id) {
+      const e = eps.get(toHex(id));
+      if (e !== undefined) e.muted = true;
+    },
+    crash(id) {
+      const e = eps.get(toHex(id));
+      if (e === undefined) return;
+      e.up = false;
+      for (const o of live()) for (const h of o.peerHandlers) h(e.id, false);
+    },
+    transport(options = {}) {
+      return (key: PiKey): Transport => {
+        const ep: Endpoint = { id: key.publicKey.slice(), hex: toHex(key.publicKey), caps: [], load: 0, latencyMs: options.latencyMs ?? 10, peerHandlers: [], up: false };
+        eps.set(ep.hex, ep);
+        return {
+          async start() {
+            ep.up = true;
+            for (const o of live()) {
+              if (o === ep) continue;
+              for (const h of o.peerHandlers) h(ep.id, true);
+              for (const h of ep.peerHandlers) h(o.id, true);
+            }
+          },
+          async stop() {
+            ep.up = false;
+            for (const o of live()) for (const h of o.peerHandlers) h(ep.id, false);
+          },
+          peers(): PeerInfo[] {
+            if (!ep.up) return [];
+            return live().filter((o) => o !== ep).map((o) => ({ id: o.id.slice(), capabilities: o.caps, load: o.load, latencyMs: o.latencyMs }));
+          },
+          request(peer, request, { timeoutMs, signal }) {
+            return new Promise<Uint8Array>((resolve, reject) => {
+              const target = eps.get(toHex(peer));
+              const timer = setTimeout(() => reject(new TransportError('timeout', 'request timed out')), timeoutMs);
+              signal?.addEventListener('abort', () => {
+                clearTimeout(timer);
+                reject(new TransportError('aborted', 'request aborted'));
+              });
+              if (target === undefined || !target.up || !ep.up || target.muted || target.handler === undefined) return; // silence: times out
+              const ac = new AbortController();
+              setImmediate(() => {
+                target.handler!(ep.id.slice(), request.slice(), ac.signal).then(
+                  (reply) => {
+                    if (!target.up || !ep.up) return; // crashed meanwhile: no answer
+                    clearTimeout(timer);
+                    resolve(reply.slice());
+                  },
+                  (error) => {
+                    clearTimeout(timer);
+                    reject(new TransportError('failed', String(error)));
+                  },
+                );
+              });
+            });
+          },
+          handle(handler) {
+            ep.handler = options.wrap ? options.wrap(key, handler) : handler;
+          },
+          advertise(caps, load) {
+            ep.caps = [...caps];
+            ep.load = load;
+          },
+          ledger: {
+            send(peer, message) {
+              const target = eps.get(toHex(peer));
+              if (target === undefined || !target.up || !ep.up) return;
+              const copy = message.slice();
+              setImmediate(() => target.ledgerHandler?.(ep.id.slice(), copy));
+            },
+            onMessage(h) {
+              ep.ledgerHandler = h;
+            },
+            onPeer(h) {
+              ep.peerHandlers.push(h);
+            },
+          },
+        };
+      };
+    },
+  };
+}

@@ -1,0 +1,3 @@
+import { defineTestConfig } from '@edge/tooling/vitest';
+
+export default defineTestConfig();
