@@ -117,7 +117,13 @@ async function submit(a: Args): Promise<number> {
       await waitForPeers(node, undefined, num(a, 'wait', 10_000));
       await node.createIndex(name, { dim: insert.vectors[0]?.length ?? 0, metric: 'cosine' });
       await node.insertVectors(name, insert.ids, insert.vectors);
-      log(`index "${name}": ${insert.ids.length} vectors, replicated to peers as version ${node.indexVersion(name)}`);
+      // Replicas are announced in the peers' next adverts; routing needs them, so wait for them.
+      const end = Date.now() + num(a, 'wait', 10_000);
+      while (node.indexHolders(name) < node.getOptimalPeers('vector_search', 64).length && Date.now() < end) {
+        await sleep(250);
+        await node.replicateIndex(name); // peers whose adverts arrived late get their snapshot now
+      }
+      log(`index "${name}": ${insert.ids.length} vectors, version ${node.indexVersion(name)} held by ${node.indexHolders(name)} peer(s)`);
     }
     const peers = await waitForPeers(node, type, num(a, 'wait', 10_000));
     log(`${peers} capable peer(s) for ${type}`);
@@ -126,7 +132,11 @@ async function submit(a: Args): Promise<number> {
     log(`quote ${r.quote}, paid ${r.cost}, refunded ${r.refunded}; balance ${node.ruvBalance()}`);
     console.log(JSON.stringify(r.result, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v), 2));
     await node.settled();
-    await sleep(500); // let the payment entries reach the workers
+    // Stay until every worker acknowledged its payment on the ledger, so no credit is left only
+    // on a node that is about to disconnect.
+    const end = Date.now() + num(a, 'wait', 10_000);
+    while (node.unacknowledgedPayments() > 0 && Date.now() < end) await sleep(200);
+    if (node.unacknowledgedPayments() > 0) log(`warning: ${node.unacknowledgedPayments()} payment(s) not yet acknowledged by their workers`);
     return 0;
   } finally {
     await node.stop();

@@ -583,6 +583,17 @@ export class EdgeNetNode {
     return this.#indexes.get(name)?.index.currentVersion;
   }
 
+  /**
+   * How many peers advertise a replica of index `name` at its current version here: the peers a
+   * `vector_search` on it can be routed to (0 until the replicas' adverts have arrived).
+   */
+  indexHolders(name: string): number {
+    const version = this.indexVersion(name);
+    if (version === undefined || this.#transport === undefined) return 0;
+    const cap = `index:${name}@${version}`;
+    return this.#transport.peers().filter((p) => p.capabilities.includes(cap)).length;
+  }
+
   /** The held index itself (read-only use: search locally, compare). */
   getIndex(name: string): HnswIndex | undefined {
     return this.#indexes.get(name)?.index;
@@ -1040,6 +1051,19 @@ export class EdgeNetNode {
   }
 
   /** Resolves once every payment to this node in its replica is received (and minted where verified). */
+  /**
+   * Payments this node made that their payee has not yet acknowledged on the ledger (no `recv`
+   * entry seen here). A submitter that is about to leave waits for 0, so its payments have
+   * reached the network before it goes.
+   */
+  unacknowledgedPayments(): number {
+    const { ledger, identity } = this.#need();
+    const me = toHex(identity.publicKey);
+    let n = 0;
+    for (const p of ledger.state().payments.values()) if (p.payer === me && !p.received) n++;
+    return n;
+  }
+
   async settled(): Promise<void> {
     for (let i = 0; i < 50; i++) {
       await this.#waitCollect();
