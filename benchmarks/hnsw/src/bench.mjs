@@ -8,6 +8,7 @@
 //   ... --no-wink                                    skip wink
 //   ... --peers edge,hnswlib                         a subset of peers
 //   ... --merge                                      keep the other peers' results already in results/
+//   ... --separate edge-js                           run these peers in a process of their own
 //
 // Writes results/results.json, results/results.md and results/<dataset>.svg.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -30,6 +31,9 @@ const log = (m) => console.log(`[bench] ${m}`);
 const EFS = [10, 16, 32, 64, 128, 256];
 const ALL_PEERS = ['edge', 'edge-int8', 'hnswlib', 'usearch', 'brute', 'brute-simd'];
 const peers = opt('--peers', ALL_PEERS.join(',')).split(',');
+// peers measured in a process of their own (edge-js: mixing kernels in one process makes V8's
+// call sites polymorphic and slows the others)
+const separate = opt('--separate', '').split(',').filter(Boolean);
 
 /** hnswlib-node ships C++ only; its install script is not run by pnpm here, so build it once. */
 function ensureHnswlib() {
@@ -136,7 +140,10 @@ async function main() {
     const results = [];
     const all = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : { datasets: {} };
     if (flag('--merge') && all.datasets[step.dataset]) results.push(...all.datasets[step.dataset].results);
-    for (const r of runPeers(step.dataset, flag('--peers') ? peers : step.onePeers ?? peers, step.M, step.efC, EFS)) {
+    const group = (flag('--peers') ? peers : step.onePeers ?? peers).filter((p) => !separate.includes(p));
+    const runs = group.length > 0 ? runPeers(step.dataset, group, step.M, step.efC, EFS) : [];
+    for (const p of separate) runs.push(...runPeers(step.dataset, [p], step.M, step.efC, EFS));
+    for (const r of runs) {
       const at = results.findIndex((x) => x.peer === r.peer);
       if (at >= 0) results[at] = r;
       else results.push(r);

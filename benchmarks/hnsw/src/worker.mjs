@@ -56,16 +56,20 @@ async function makePeer(peer) {
   }
   if (peer === 'hnswlib') {
     const { HierarchicalNSW } = require('hnswlib-node');
-    let idx;
-    // hnswlib-node takes number[]; converting outside the timed regions favours it slightly
-    const rows = Array.from({ length: n }, (_, i) => Array.from(base.subarray(i * dim, (i + 1) * dim)));
+    let idx, rows = [];
     return {
       init() {
         idx = new HierarchicalNSW('cosine', dim);
         idx.initIndex({ maxElements: n, m: M, efConstruction: efC, randomSeed: 100 });
       },
+      // hnswlib-node takes number[]: each chunk is converted before its timed region (which favours
+      // it slightly) and dropped after, so the process does not carry a large JS heap
+      prepare(s, e) {
+        rows = Array.from({ length: e - s }, (_, i) => Array.from(base.subarray((s + i) * dim, (s + i + 1) * dim)));
+      },
       add(s, e) {
-        for (let i = s; i < e; i++) idx.addPoint(rows[i], i);
+        for (let i = s; i < e; i++) idx.addPoint(rows[i - s], i);
+        rows = [];
       },
       setEf(ef) {
         idx.setEf(ef);
@@ -155,6 +159,7 @@ for (let s = 0; s < n; s += CHUNK) {
   const e = Math.min(n, s + CHUNK);
   for (const x of P) {
     if (isBrute(x.name) && x.name !== 'brute-simd') continue;
+    x.p.prepare?.(s, e);
     gc();
     const r0 = rss();
     const t0 = performance.now();
