@@ -61,21 +61,43 @@ function configure(a: Args, site: string): EdgeNetConfig {
   return c;
 }
 
-async function waitForPeers(node: EdgeNetNode, type: string | undefined, ms: number): Promise<number> {
-  // Waits until the count of (capable) peers has been stable for 1.5 s: adverts and index
-  // replicas arrive over a few gossip rounds.
+/** How long a count that accounts for every connected peer must stay unchanged. */
+const SETTLE_MS = 1500;
+/**
+ * Longer than one advert refresh (3 s): a worker the bootstrap node knows but this node has not
+ * heard of yet is announced by its next periodic advert, and a peer whose first advert was lost
+ * has sent another.
+ */
+const DISCOVERY_MS = 4000;
+
+/**
+ * Waits until `count()` is positive and has been stable: for SETTLE_MS when it reached `full()`
+ * (every connected peer accounted for), else for DISCOVERY_MS. Connections, capability adverts
+ * and index replicas arrive over a few gossip rounds, so a count read at once is short.
+ */
+async function waitStable(count: () => number, full: () => number, ms: number): Promise<number> {
   const end = Date.now() + ms;
   let n = -1;
   let since = Date.now();
   while (Date.now() < end) {
-    const m = type === undefined ? node.getStats().peers : node.getOptimalPeers(type, 16).length;
+    const m = count();
     if (m !== n) {
       n = m;
       since = Date.now();
-    } else if (n > 0 && Date.now() - since >= 1500) return n;
+    } else if (n > 0 && Date.now() - since >= (n >= full() ? SETTLE_MS : DISCOVERY_MS)) return n;
     await sleep(250);
   }
   return Math.max(0, n);
+}
+
+/**
+ * Connected peers (no type) or peers advertising `type`, once stable for DISCOVERY_MS: a node
+ * that just joined learns of the other workers only from their adverts, relayed by its
+ * bootstrap peer.
+ */
+async function waitForPeers(node: EdgeNetNode, type: string | undefined, ms: number): Promise<number> {
+  const count = type === undefined ? () => node.getStats().peers : () => node.getOptimalPeers(type, 64).length;
+  return waitStable(count, () => Number.POSITIVE_INFINITY, ms);
 }
 
 async function worker(a: Args): Promise<number> {
@@ -114,18 +136,16 @@ async function submit(a: Args): Promise<number> {
     delete payload.insert;
     if (type === 'vector_search' && insert !== undefined) {
       const name = String(payload.index);
-      await waitForPeers(node, undefined, num(a, 'wait', 10_000));
+      await waitForPeers(node, 'vector_search', num(a, 'wait', 10_000));
       await node.createIndex(name, { dim: insert.vectors[0]?.length ?? 0, metric: 'cosine' });
       await node.insertVectors(name, insert.ids, insert.vectors);
-      // Replicas are announced in the peers' next adverts; routing needs them, so wait for them.
-      const end = Date.now() + num(a, 'wait', 10_000);
-      while (node.indexHolders(name) < node.getOptimalPeers('vector_search', 64).length && Date.now() < end) {
-        await sleep(250);
-        await node.replicateIndex(name); // peers whose adverts arrived late get their snapshot now
-      }
-      log(`index "${name}": ${insert.ids.length} vectors, version ${node.indexVersion(name)} held by ${node.indexHolders(name)} peer(s)`);
+      // The node pushes the index by itself to vector_search peers whose adverts arrive later;
+      // replicas are announced in the holders' next adverts, and routing needs them: wait until
+      // every vector_search peer advertises the current version.
+      const holders = await waitStable(() => node.indexHolders(name), () => node.getOptimalPeers('vector_search', 64).length, num(a, 'wait', 10_000));
+      log(`index "${name}": ${insert.ids.length} vectors, version ${node.indexVersion(name)} held by ${holders} peer(s)`);
     }
-    const peers = await waitForPeers(node, type, num(a, 'wait', 10_000));
+    const peers = type === 'vector_search' && insert !== undefined ? node.getOptimalPeers(type, 64).length : await waitForPeers(node, type, num(a, 'wait', 10_000));
     log(`${peers} capable peer(s) for ${type}`);
     const r = await node.submitTask(type, payload, num(a, 'max-cost', 1_000_000_000));
     log(`verification: ${r.verification}; executed by ${r.executedBy.map(short).join(', ')}${r.rejected.length ? `; rejected ${r.rejected.map(short).join(', ')}` : ''}`);

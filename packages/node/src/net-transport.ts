@@ -192,8 +192,12 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
     send(peer, message) {
       const n = net;
       if (n === undefined || !n.started) return;
-      // One message per request; yjs applies updates in any order (missing parents wait).
-      n.request(peerIdOf(peer), LEDGER_MESSAGE_PROTOCOL, 'edge.ledger.msg', { msg: message }, { timeoutMs: 30_000 }).catch(() => {});
+      // One message per request; yjs applies updates in any order (missing parents wait). A
+      // failed request rejects the returned promise: the node re-syncs that peer, since a lost
+      // update leaves a gap every later update from this node waits on.
+      const sent = n.request(peerIdOf(peer), LEDGER_MESSAGE_PROTOCOL, 'edge.ledger.msg', { msg: message }, { timeoutMs: 30_000 }).then(() => undefined);
+      sent.catch(() => {});
+      return sent;
     },
     onMessage(h) {
       ledgerHandler = h;

@@ -214,6 +214,11 @@ export class EdgeNetNode {
   #refused: Record<string, number> = {};
   #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0 };
   #onUpdate = () => this.#scheduleCollect();
+  /** Replication of own indexes in flight, by name (one at a time per index). */
+  #replicating = new Map<string, Promise<void>>();
+  /** Peer (hex) → when a failed replica push may be retried in the background, and the next delay. */
+  #replicaBackoff = new Map<string, { until: number; delayMs: number }>();
+  #maintainTimer: ReturnType<typeof setInterval> | undefined;
 
   /** @internal Use EdgeNetConfig.build(). */
   constructor(cfg: ResolvedConfig) {
@@ -283,6 +288,11 @@ export class EdgeNetNode {
       this.#transport = t;
       t.handle((from, bytes, signal) => this.#onRequest(from, bytes, signal));
       t.ledger.onMessage((from, msg) => {
+        // The peer's first message can arrive before this side's connect event: it came over an
+        // authenticated connection, so the peer is connected; open the session now rather than
+        // drop its state vector (which would leave this replica without the peer's history, and
+        // every later live update from it stuck as a yjs pending struct).
+        if (!this.#sessions.has(toHex(from))) this.#openSync(from);
         const sess = this.#sessions.get(toHex(from));
         if (sess === undefined) return void this.#refuse('sync-no-session');
         sess.receive(msg).catch(() => this.#refuse('sync-malformed'));
@@ -295,6 +305,12 @@ export class EdgeNetNode {
     this.#advertise();
     this.#scheduleCollect();
     this.#loop = this.#workLoop();
+    if (this.#transport !== undefined) {
+      // Peers whose capability advert arrives after an insert (gossip takes a few rounds; a
+      // node that just joined has not heard of everyone yet) get the index here.
+      this.#maintainTimer = setInterval(() => this.#replicateToNewPeers(), 500);
+      this.#maintainTimer.unref?.();
+    }
   }
 
   /** Stops the loop, the network, the worker thread; persists routing values; closes the ledger. */
@@ -307,6 +323,10 @@ export class EdgeNetNode {
     this.#ledger!.doc.off('update', this.#onUpdate);
     for (const s of this.#sessions.values()) s.close();
     this.#sessions.clear();
+    for (const timer of this.#resyncTimers.values()) clearTimeout(timer);
+    this.#resyncTimers.clear();
+    if (this.#maintainTimer !== undefined) clearInterval(this.#maintainTimer);
+    this.#maintainTimer = undefined;
     await this.#transport?.stop();
     await this.#executor!.close();
     await this.#waitCollect();
@@ -553,13 +573,48 @@ export class EdgeNetNode {
     return held.index.currentVersion;
   }
 
-  /** Pushes an own index to every peer serving vector_search (delta where the peer is current, else snapshot). */
+  /**
+   * Pushes an own index to every peer serving vector_search (delta where the peer is current,
+   * else snapshot). The node also does this by itself, within a second, for peers whose
+   * capability advert arrives later. Pushes of one index run one at a time.
+   */
   async replicateIndex(name: string): Promise<void> {
-    const { identity } = this.#need();
+    this.#need();
     const held = this.#indexes.get(name);
     if (held === undefined) throw new IndexError(`no index "${name}"`);
+    const prev = this.#replicating.get(name) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(() => this.#pushIndex(name, held));
+    this.#replicating.set(name, run);
+    try {
+      await run;
+    } finally {
+      if (this.#replicating.get(name) === run) this.#replicating.delete(name);
+    }
+  }
+
+  /** Own indexes that a vector_search peer has not acknowledged at their current version. */
+  #replicateToNewPeers(): void {
     const t = this.#transport;
-    if (t === undefined) return;
+    if (t === undefined || this.#state !== 'running' || this.#identity === undefined) return;
+    const me = toHex(this.#identity.publicKey);
+    const now = Date.now();
+    const peers = t.peers().filter((p) => p.capabilities.includes('vector_search'));
+    if (peers.length === 0) return;
+    for (const [name, held] of this.#indexes) {
+      if (held.owner !== me || this.#replicating.has(name)) continue;
+      const version = held.index.currentVersion;
+      const missing = peers.some((p) => {
+        const hex = toHex(p.id);
+        return held.peers.get(hex) !== version && (this.#replicaBackoff.get(hex)?.until ?? 0) <= now;
+      });
+      if (missing) this.replicateIndex(name).catch(() => undefined);
+    }
+  }
+
+  async #pushIndex(name: string, held: HeldIndex): Promise<void> {
+    const { identity } = this.#need();
+    const t = this.#transport;
+    if (t === undefined || this.#state !== 'running') return;
     const version = held.index.currentVersion;
     await Promise.all(
       t.peers().filter((p) => p.capabilities.includes('vector_search')).map(async (p) => {
@@ -571,8 +626,12 @@ export class EdgeNetNode {
           const reply = await t.request(p.id, sealIndexSync(identity, body), { timeoutMs: Math.max(30_000, this.#cfg.taskTimeoutMs) });
           const ack = openIndexAck(reply, p.id);
           if (ack.name === name) held.peers.set(hex, ack.version);
+          this.#replicaBackoff.delete(hex);
         } catch {
           held.peers.delete(hex); // next time: a snapshot
+          // A refusing or unreachable peer is retried in the background after 2, 4, 8 ... 60 s.
+          const delayMs = Math.min(60_000, (this.#replicaBackoff.get(hex)?.delayMs ?? 1_000) * 2);
+          this.#replicaBackoff.set(hex, { until: Date.now() + delayMs, delayMs });
         }
       }),
     );
@@ -1000,16 +1059,39 @@ export class EdgeNetNode {
   #openSync(peer: Uint8Array): void {
     const hex = toHex(peer);
     if (this.#sessions.has(hex) || this.#ledger === undefined || this.#transport === undefined) return;
+    if (this.#state !== 'running' && this.#state !== 'starting') return;
     const t = this.#transport;
-    const s = createSyncSession(this.#ledger, (m) => t.ledger.send(peer, m));
+    const key = peer.slice();
+    const s = createSyncSession(this.#ledger, (m) => {
+      const sent = t.ledger.send(key, m);
+      // A lost message (stream reset, timeout) would leave a gap that yjs never fills by itself:
+      // every later update from this node waits on it. Re-run the state-vector exchange.
+      if (sent !== undefined) sent.catch(() => this.#resync(hex));
+    });
     this.#sessions.set(hex, s);
     s.start();
+  }
+
+  #resyncTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  /** Sends a fresh state vector to `hex` shortly (once per burst of failures); the peer answers with what this replica lacks, and vice versa. */
+  #resync(hex: string): void {
+    if (this.#state !== 'running' || this.#resyncTimers.has(hex) || !this.#sessions.has(hex)) return;
+    const timer = setTimeout(() => {
+      this.#resyncTimers.delete(hex);
+      if (this.#state === 'running') this.#sessions.get(hex)?.start();
+    }, 500);
+    timer.unref?.();
+    this.#resyncTimers.set(hex, timer);
   }
 
   #closeSync(peer: Uint8Array): void {
     const hex = toHex(peer);
     this.#sessions.get(hex)?.close();
     this.#sessions.delete(hex);
+    const timer = this.#resyncTimers.get(hex);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#resyncTimers.delete(hex);
   }
 
   #collectRun: Promise<void> = Promise.resolve();
@@ -1038,6 +1120,11 @@ export class EdgeNetNode {
   async #collect(): Promise<void> {
     const { ledger, account, identity } = this.#need();
     const me = toHex(identity.publicKey);
+    // The doc's 'update' event fires inside Y.applyUpdate, before the ledger has checked the
+    // signatures of the entries it brought: they are still pending and not in state(). Wait for
+    // that check, or a payment arriving as the last message of a task is never seen until some
+    // unrelated update comes along (a short-lived submitter sends none).
+    await ledger.flush();
     for (const [hash, p] of ledger.state().payments) {
       if (p.to !== me) continue;
       try {

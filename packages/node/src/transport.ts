@@ -50,8 +50,11 @@ export interface Transport {
 }
 
 export interface LedgerChannel {
-  /** Sends one sync message to `peer`. */
-  send(peer: Uint8Array, message: Uint8Array): void;
+  /**
+   * Sends one sync message to `peer`. May return a promise that rejects when the message is
+   * known not to have arrived (the node then re-runs the state-vector exchange with that peer).
+   */
+  send(peer: Uint8Array, message: Uint8Array): void | Promise<void>;
   /** Called for each sync message a peer sent. */
   onMessage(handler: (from: Uint8Array, message: Uint8Array) => void): void;
   /** Called when a peer connects (`up`) or goes away: the node opens or closes a sync session. */

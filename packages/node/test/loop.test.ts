@@ -51,6 +51,14 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
+async function until(ok: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function started(c: EdgeNetConfig): Promise<EdgeNetNode> {
   const n = c.build();
   await n.start();
@@ -150,6 +158,39 @@ describe('the verified task loop across nodes', () => {
       expect(toHex(n.ledger.merkleRoot())).toBe(toHex(s.ledger.merkleRoot()));
     }
     expect(workers.reduce((t, w) => t + w.getStats().tasks_completed, 0)).toBe(9);
+  });
+
+  it('replicates to a late peer and collects payments by itself, with nobody calling settled()', async () => {
+    const net = createMemoryNetwork();
+    const s = await started(config(SEED, 0, net));
+    const early = await started(config(SEED, 1, net));
+    await s.createIndex('docs', INDEX);
+    await s.insertVectors('docs', IDS, VECS);
+    expect(early.indexVersion('docs')).toBe(s.indexVersion('docs'));
+    // A vector_search peer that appears after the insert gets the index without another call.
+    const late = await started(config(SEED, 2, net));
+    expect(late.indexVersion('docs')).toBeUndefined();
+    await until(() => late.indexVersion('docs') === s.indexVersion('docs'), 5_000);
+    expect(late.getIndex('docs')!.search(Float32Array.from(QUERY), 5).ids).toEqual(oracleSearch().ids);
+    await until(() => s.indexHolders('docs') === 2, 5_000);
+
+    const vs = await s.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000_000);
+    expect(vs.verification).toBe('replicated');
+    expect([...vs.executedBy].sort()).toEqual([early.nodeId(), late.nodeId()].sort());
+    // The pay entry is the last ledger message of the task: each worker must receive it when it
+    // arrives (its collect waits for the ledger to check the entry), and the submitter then sees
+    // the acknowledgement, with no further traffic to prompt either.
+    await until(() => s.unacknowledgedPayments() === 0, 5_000);
+    for (const w of [early, late]) expect(w.getStats().ruv_earned).toBeGreaterThanOrEqual(vs.quote);
+  });
+
+  it('a lone worker collects a payment that is the last message of the task', async () => {
+    const net = createMemoryNetwork();
+    const s = await started(config(SEED, 0, net));
+    const w = await started(config(SEED, 1, net));
+    const em = await s.submitTask<EmbeddingResult>('embedding', { texts: TEXTS }, 1_000_000_000);
+    expect(em.executedBy).toEqual([w.nodeId()]);
+    await until(() => s.unacknowledgedPayments() === 0 && w.getStats().ruv_earned >= em.quote, 5_000);
   });
 
   it('catches a lying worker: honest answer returned, liar unpaid, slashed through rac evidence', async () => {
