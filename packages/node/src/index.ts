@@ -17,6 +17,7 @@ export {
   REPLICAS,
   SPARE_EXECUTIONS,
   QUORUM,
+  EVIDENCE_KIND,
   type SubmitOptions,
   type TaskOutcome,
   type Verification,
@@ -24,7 +25,7 @@ export {
   type RankedPeer,
   type RecommendedConfig,
 } from './node.js';
-export type { Transport, PeerInfo, RequestOptions, RequestHandler, LedgerChannel } from './transport.js';
+export type { Transport, PeerInfo, RequestOptions, RequestHandler, LedgerChannel, EvidenceChannel } from './transport.js';
 export {
   TaskRegistry,
   vectorSearchSpec,

@@ -23,6 +23,7 @@ import {
   CAPABILITY_ADVERT,
   LOAD_ADVERT,
   NetError,
+  RAC_EVIDENCE_TOPIC,
   bytesSchema,
   createNetwork,
   defineProtocol,
@@ -33,7 +34,7 @@ import {
 } from '@edge/net';
 import { TransportError } from './errors.js';
 import { INDEX_ACK_TYPE, INDEX_SYNC_TYPE, MAX_INDEX_SYNC_SIZE, OFFER_TYPE, REFUSAL_TYPE, RESULT_TYPE, WITNESS_REQUEST_TYPE } from './protocol.js';
-import type { LedgerChannel, PeerInfo, RequestHandler, Transport } from './transport.js';
+import type { EvidenceChannel, LedgerChannel, PeerInfo, RequestHandler, Transport } from './transport.js';
 
 /** Room for the outer envelope around the node's envelope. */
 const OUTER_OVERHEAD = 1024;
@@ -138,6 +139,7 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
   let net: Network | undefined;
   let handler: RequestHandler | undefined;
   let ledgerHandler: ((from: Uint8Array, m: Uint8Array) => void) | undefined;
+  let evidenceHandler: ((from: Uint8Array, kind: string, subject: Uint8Array, evidence: Uint8Array) => void) | undefined;
   const peerHandlers: ((peer: Uint8Array, up: boolean) => void)[] = [];
   const offs: (() => void)[] = [];
   const dialing = new Set<string>();
@@ -207,6 +209,22 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
     },
   };
 
+  // rac evidence on net's RAC_EVIDENCE_TOPIC: net checks size, the publisher's signature, the
+  // schema, replay and the per-publisher rate limit; the node then verifies the evidence itself.
+  const evidence: EvidenceChannel = {
+    publish(kind, subject, bytes) {
+      const n = net;
+      if (n === undefined || !n.started) return;
+      // No subscribed peer yet is not an error worth surfacing: the evidence stays local.
+      const sent = n.publish(RAC_EVIDENCE_TOPIC, 'edge.rac.evidence', { kind, subject, evidence: bytes }).then(() => undefined);
+      sent.catch(() => {});
+      return sent;
+    },
+    onEvidence(h) {
+      evidenceHandler = h;
+    },
+  };
+
   const transport: NetTransport = {
     get network() {
       return net;
@@ -227,6 +245,7 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
         return { type: 'edge.ledger.ack', body: {} };
       });
       offs.push(
+        n.subscribe(RAC_EVIDENCE_TOPIC, (m) => evidenceHandler?.(m.from, m.body.kind, m.body.subject, m.body.evidence)),
         n.on('peer:connect', ({ peer }) => {
           capsDirty = true;
           loadDirty = true;
@@ -324,6 +343,7 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
       if (capsDirty) publish();
     },
     ledger,
+    evidence,
   };
   return transport;
 }

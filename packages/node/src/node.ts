@@ -28,7 +28,7 @@ import {
   type Pool,
   type SyncSession,
 } from '@edge/economy';
-import { createRac, openClaimSync, signClaim, wrongResultEvidence, type Rac, type SecurityAudit } from '@edge/rac';
+import { EvidenceError, MAX_EVIDENCE_SIZE, checkWitnessStake, createRac, openClaimSync, signClaim, verifyEvidence, wrongResultEvidence, type Rac, type SecurityAudit, type VerifiedEvidence } from '@edge/rac';
 import { HnswIndex, createIndex, deserialize, type IndexOptions } from '@edge/hnsw';
 import type { ResolvedConfig } from './options.js';
 import {
@@ -130,6 +130,10 @@ export interface NodeStats {
   readonly tasks_local: number;
   readonly tasks_failed: number;
   readonly faults_detected: number;
+  /** Verified rac evidence this node published on the evidence topic. */
+  readonly evidence_published: number;
+  /** Evidence from peers that verified here and quarantined the accused. */
+  readonly evidence_accepted: number;
   readonly reputation: number;
   readonly multiplier: number;
   readonly peers: number;
@@ -181,6 +185,10 @@ interface HeldIndex {
 }
 
 const INDEX_NAME_RE = /^[a-z0-9_-]{1,48}$/;
+/** The `kind` of the evidence the node publishes on net's RAC_EVIDENCE_TOPIC (rac's evidence kind). */
+export const EVIDENCE_KIND = 'wrong-result';
+/** Largest evidence the topic carries (its `evidence` field). */
+const MAX_GOSSIP_EVIDENCE = 60 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -212,7 +220,9 @@ export class EdgeNetNode {
   #collecting = false;
   #collectAgain = false;
   #refused: Record<string, number> = {};
-  #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0 };
+  #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0, evidencePublished: 0, evidenceAccepted: 0 };
+  /** Peer evidence whose signatures verified but whose witnesses' stake this replica cannot see yet, by content hex. */
+  #pendingEvidence = new Map<string, { bytes: Uint8Array; until: number }>();
   #onUpdate = () => this.#scheduleCollect();
   /** Replication of own indexes in flight, by name (one at a time per index). */
   #replicating = new Map<string, Promise<void>>();
@@ -298,6 +308,7 @@ export class EdgeNetNode {
         sess.receive(msg).catch(() => this.#refuse('sync-malformed'));
       });
       t.ledger.onPeer((peer, up) => (up ? this.#openSync(peer) : this.#closeSync(peer)));
+      t.evidence?.onEvidence((from, kind, subject, bytes) => void this.#onEvidence(from, kind, subject, bytes));
       await t.start();
       for (const p of t.peers()) this.#openSync(p.id);
     }
@@ -308,7 +319,10 @@ export class EdgeNetNode {
     if (this.#transport !== undefined) {
       // Peers whose capability advert arrives after an insert (gossip takes a few rounds; a
       // node that just joined has not heard of everyone yet) get the index here.
-      this.#maintainTimer = setInterval(() => this.#replicateToNewPeers(), 500);
+      this.#maintainTimer = setInterval(() => {
+        this.#replicateToNewPeers();
+        this.#retryEvidence();
+      }, 500);
       this.#maintainTimer.unref?.();
     }
   }
@@ -435,6 +449,8 @@ export class EdgeNetNode {
       tasks_local: this.#counters.local,
       tasks_failed: this.#counters.failed,
       faults_detected: this.#counters.faults,
+      evidence_published: this.#counters.evidencePublished,
+      evidence_accepted: this.#counters.evidenceAccepted,
       reputation: acct?.reputation ?? 0,
       multiplier: st.multiplier,
       peers: this.#transport?.peers().length ?? 0,
@@ -888,6 +904,16 @@ export class EdgeNetNode {
       this.#refuse('evidence-unproven');
       return;
     }
+    // Only evidence that verified here goes out; every receiver verifies it again (#onEvidence).
+    const ev = this.#transport?.evidence;
+    if (ev !== undefined && evidence.length <= MAX_GOSSIP_EVIDENCE) {
+      this.#counters.evidencePublished++;
+      try {
+        await ev.publish(EVIDENCE_KIND, liar.peer, evidence);
+      } catch {
+        /* gossip is best effort: the slash entry still reaches every replica */
+      }
+    }
     if ((ledger.balanceOf(liar.peer)?.stake ?? 0) > 0) {
       try {
         await account.slash(liar.peer, evidence);
@@ -895,6 +921,74 @@ export class EdgeNetNode {
         this.#refuse('slash-refused');
       }
     }
+  }
+
+  /**
+   * rac evidence a peer published. Nothing in it is trusted: the bytes are verified by @edge/rac
+   * (structure, every signature, witness independence and agreement) before rac's engine sees
+   * them, so a stream of forgeries cannot even move rac's counters; only then is the witness
+   * stake rule checked against this replica's ledger and the accused quarantined.
+   */
+  async #onEvidence(_from: Uint8Array, kind: string, subject: Uint8Array, bytes: Uint8Array): Promise<void> {
+    if (this.#state !== 'running') return;
+    const refuse = (reason: string) => this.#refuse(`evidence-${reason}`);
+    if (kind !== EVIDENCE_KIND) return refuse('kind');
+    if (!(bytes instanceof Uint8Array) || bytes.length > MAX_EVIDENCE_SIZE) return refuse('too-large');
+    let ev: VerifiedEvidence;
+    try {
+      ev = await verifyEvidence(bytes, { minWitnesses: QUORUM });
+    } catch (error) {
+      return refuse(EvidenceError.isInstance(error) ? (error as EvidenceError).reason : 'malformed');
+    }
+    if (ev.kind !== kind) return refuse('kind');
+    if (!equalBytes(ev.accused, subject)) return refuse('subject');
+    await this.#acceptEvidence(bytes, ev);
+  }
+
+  /** Stake rule on this replica, then rac's challenge (quarantine). Unseen stake: retried later. */
+  async #acceptEvidence(bytes: Uint8Array, verified?: VerifiedEvidence): Promise<boolean> {
+    const ledger = this.#ledger!;
+    const key = toHex(sha256(bytes));
+    const first = verified !== undefined;
+    try {
+      const ev = verified ?? (await verifyEvidence(bytes, { minWitnesses: QUORUM }));
+      checkWitnessStake(ev, (pk) => ledger.balanceOf(pk)?.stake ?? 0);
+    } catch (error) {
+      if (first && EvidenceError.isInstance(error) && (error as EvidenceError).reason === 'witness-stake') {
+        // The stake entries may not have synced yet; a bounded set waits for them.
+        if (this.#pendingEvidence.size < 32 && !this.#pendingEvidence.has(key)) this.#pendingEvidence.set(key, { bytes, until: this.#cfg.now() + 60_000 });
+        this.#refuse('evidence-witness-stake');
+      }
+      return false;
+    }
+    try {
+      await this.#rac!.challenge(bytes);
+    } catch (error) {
+      this.#refuse(`evidence-${EvidenceError.isInstance(error) ? (error as EvidenceError).reason : 'malformed'}`);
+      return true;
+    }
+    this.#counters.evidenceAccepted++;
+    return true;
+  }
+
+  #retryEvidence(): void {
+    if (this.#pendingEvidence.size === 0 || this.#state !== 'running') return;
+    const now = this.#cfg.now();
+    for (const [key, p] of [...this.#pendingEvidence]) {
+      if (p.until < now) {
+        this.#pendingEvidence.delete(key);
+        continue;
+      }
+      void this.#acceptEvidence(p.bytes).then((done) => {
+        if (done) this.#pendingEvidence.delete(key);
+      });
+    }
+  }
+
+  /** rac's standing of a peer (hex Pi key) here: `quarantined` and `blocked` peers are never routed to. */
+  peerStatus(peerId: string): 'none' | 'watch' | 'quarantined' | 'blocked' {
+    this.#need();
+    return this.#rac!.status(fromHex(peerId)).level;
   }
 
   /** Capable peers, ranked (see docs/tasks.md, "Routing"). */

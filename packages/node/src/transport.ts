@@ -47,6 +47,22 @@ export interface Transport {
   advertise(capabilities: readonly string[], load: number): void;
   /** The ledger-sync byte channel (the state-vector exchange of @edge/economy). */
   readonly ledger: LedgerChannel;
+  /**
+   * The rac evidence broadcast (net's `RAC_EVIDENCE_TOPIC`). Optional: a transport without it
+   * only keeps its own evidence (a slash still reaches peers as a ledger entry).
+   */
+  readonly evidence?: EvidenceChannel;
+}
+
+/**
+ * Broadcast of @edge/rac evidence. Nothing received here is trusted: the node verifies every
+ * signature and rule with @edge/rac before it quarantines anyone.
+ */
+export interface EvidenceChannel {
+  /** Sends evidence to every peer (gossip); `subject` is the accused's 32-byte Pi key. */
+  publish(kind: string, subject: Uint8Array, evidence: Uint8Array): void | Promise<void>;
+  /** Called for each evidence message a peer published (`from` = the publisher). */
+  onEvidence(handler: (from: Uint8Array, kind: string, subject: Uint8Array, evidence: Uint8Array) => void): void;
 }
 
 export interface LedgerChannel {

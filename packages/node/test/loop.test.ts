@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { decodeCanonical, encodeCanonical, openSync, toHex, type PiKey } from '@edge/identity';
 import { createIndex, type IndexOptions } from '@edge/hnsw';
 import { loadDefaultModel, match } from '@edge/embed';
-import { signClaim } from '@edge/rac';
+import { signClaim, wrongResultEvidence } from '@edge/rac';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { testSeed, prng } from '@edge/tooling/seed';
 import {
+  EVIDENCE_KIND,
   EdgeNetConfig,
   InsufficientBalanceError,
   MaxCostExceededError,
@@ -208,13 +209,17 @@ describe('the verified task loop across nodes', () => {
     const s = await started(config(SEED, 0, net));
     // The liar answers fastest, so routing offers it the task first.
     const liar = await started(config(SEED, 1, net, { latencyMs: 1, wrap: lie }));
-    const honest = [];
+    const honest: EdgeNetNode[] = [];
     for (let i = 2; i <= 4; i++) honest.push(await started(config(SEED, i, net, { latencyMs: 20 })));
-    const all = [s, liar, ...honest];
+    // An observer that takes no part in the task learns of the lie only from the evidence gossip.
+    const observer = await started(config(SEED, 5, net, { latencyMs: 20 }));
+    observer.pause(); // offers no compute, so it is never routed to
+    const all = [s, liar, ...honest, observer];
     await s.createIndex('docs', INDEX);
     await s.insertVectors('docs', IDS, VECS);
     await converge(all);
     const before = new Map(all.map((n) => [n.nodeId(), n.ledger.balanceOf(n.publicKey)!]));
+    expect(observer.peerStatus(liar.nodeId())).toBe('none');
 
     const vs = await s.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000_000);
     expect(vs.rejected).toEqual([liar.nodeId()]);
@@ -242,6 +247,62 @@ describe('the verified task loop across nodes', () => {
     expect(s.routingValue('vector_search', liar.nodeId())).toBeLessThan(0);
     expect(s.replicationProbability(liar.nodeId())).toBe(1);
     expect(s.getOptimalPeers('vector_search', 10).map((p) => p.id)).not.toContain(liar.nodeId());
+    // The evidence went out on the evidence topic; every other node verified it and quarantined
+    // the liar on its own (no node trusted the submitter's word).
+    expect(s.getStats().evidence_published).toBe(1);
+    expect(s.peerStatus(liar.nodeId())).toBe('quarantined');
+    await until(() => [...honest, observer].every((n) => n.getStats().evidence_accepted === 1), 5_000);
+    for (const n of [...honest, observer]) {
+      expect(n.peerStatus(liar.nodeId())).toBe('quarantined');
+      expect(n.getOptimalPeers('vector_search', 10).map((p) => p.id)).not.toContain(liar.nodeId());
+      for (const h of honest) expect(n.peerStatus(h.nodeId())).toBe('none');
+    }
+  });
+
+  it('never quarantines on unverified evidence from the topic: forged, unstaked, mislabeled', async () => {
+    const net = createMemoryNetwork();
+    const a = await started(config(SEED, 10, net));
+    const b = await started(config(SEED, 11, net));
+    // Witness stake must exceed twice the accused's (rac's rule): the victim stakes less.
+    const victim = await started(config(SEED, 12, net, { stake: WORKER_STAKE / 4 }));
+    await converge([a, b, victim]);
+    // A malicious peer: a raw endpoint that publishes whatever it likes.
+    const evil = keyFor(SEED, 13);
+    const t = net.transport()(evil);
+    await t.start();
+    const subject = new Uint8Array(32).fill(7);
+    const claimOf = (k: PiKey, v: number) => signClaim(k, { ctx: TASK_CLAIM_CTX, subject, value: new Uint8Array(32).fill(v) });
+    const victimKey = keyFor(SEED, 12);
+    // Well-formed evidence against the victim whose witnesses are sybils without stake.
+    const sybils = [keyFor(SEED, 20), keyFor(SEED, 21)];
+    const unstaked = wrongResultEvidence(claimOf(victimKey, 1), sybils.map((k) => claimOf(k, 2)));
+    // Staked witnesses (a, b) but one bit of a witness's signature flipped.
+    const witnesses = [claimOf(keyFor(SEED, 10), 2), claimOf(keyFor(SEED, 11), 2)];
+    const good = wrongResultEvidence(claimOf(victimKey, 1), witnesses);
+    const flipped = witnesses[0]!.slice();
+    flipped[flipped.length - 5]! ^= 1;
+    const forged = wrongResultEvidence(claimOf(victimKey, 1), [flipped, witnesses[1]!]);
+    // Evidence whose witnesses disagree with each other.
+    const disagree = wrongResultEvidence(claimOf(victimKey, 1), [claimOf(keyFor(SEED, 10), 2), claimOf(keyFor(SEED, 11), 3)]);
+    t.evidence!.publish(EVIDENCE_KIND, victimKey.publicKey, unstaked);
+    t.evidence!.publish(EVIDENCE_KIND, victimKey.publicKey, forged);
+    t.evidence!.publish(EVIDENCE_KIND, victimKey.publicKey, disagree);
+    t.evidence!.publish(EVIDENCE_KIND, victimKey.publicKey, new Uint8Array([0xa0]));
+    t.evidence!.publish('equivocation', victimKey.publicKey, good); // mislabeled kind
+    t.evidence!.publish(EVIDENCE_KIND, keyFor(SEED, 10).publicKey, good); // accuses someone else
+    const reasons = ['evidence-witness-stake', 'evidence-bad-signature', 'evidence-witness-disagree', 'evidence-malformed', 'evidence-kind', 'evidence-subject'];
+    await until(() => reasons.every((r) => (a.getStats().refused[r] ?? 0) >= 1 && (b.getStats().refused[r] ?? 0) >= 1), 5_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}: ${JSON.stringify(a.getStats().refused)}`);
+    });
+    for (const n of [a, b]) {
+      expect(n.peerStatus(victim.nodeId())).toBe('none');
+      expect(n.getStats().evidence_accepted).toBe(0);
+    }
+    // The same well-formed evidence, correctly labeled, does verify: the checks above were the reason.
+    t.evidence!.publish(EVIDENCE_KIND, victimKey.publicKey, good);
+    await until(() => a.getStats().evidence_accepted === 1, 5_000);
+    expect(a.peerStatus(victim.nodeId())).toBe('quarantined');
+    await t.stop();
   });
 
   it('refuses before escrow when maxCost or the balance does not cover the quote', async () => {

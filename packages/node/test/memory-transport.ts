@@ -16,6 +16,7 @@ interface Endpoint {
   load: number;
   latencyMs: number;
   ledgerHandler?: (from: Uint8Array, m: Uint8Array) => void;
+  evidenceHandler?: (from: Uint8Array, kind: string, subject: Uint8Array, evidence: Uint8Array) => void;
   peerHandlers: ((peer: Uint8Array, up: boolean) => void)[];
   up: boolean;
   muted?: boolean;
@@ -109,6 +110,21 @@ export function createMemoryNetwork(): MemoryNetwork {
             },
             onPeer(h) {
               ep.peerHandlers.push(h);
+            },
+          },
+          // Gossip: every other live node gets a copy (the publisher does not hear its own).
+          evidence: {
+            publish(kind, subject, evidence) {
+              if (!ep.up) return;
+              for (const o of live()) {
+                if (o === ep) continue;
+                const s = subject.slice();
+                const e = evidence.slice();
+                setImmediate(() => o.evidenceHandler?.(ep.id.slice(), kind, s, e));
+              }
+            },
+            onEvidence(h) {
+              ep.evidenceHandler = h;
             },
           },
         };
