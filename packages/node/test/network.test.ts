@@ -35,14 +35,18 @@ let dir: string;
 // The same derivation as helpers.keyFor, as a seed the child process turns into its PiKey.
 const seedHex = (i: number) => toHex(seededBytes(prng((SEED ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0), 32));
 
+// Every process registers one user task type (the handler module lives in test/fixtures).
+const TASKS = [{ type: 'collatz', module: './collatz.mjs' }];
 function base(i: number, extra: Record<string, unknown> = {}) {
-  return { site: `site-${i}`, policy: POLICY, stake: WORKER_STAKE, seed: seedHex(i), ...extra };
+  return { site: `site-${i}`, policy: POLICY, stake: WORKER_STAKE, seed: seedHex(i), tasks: TASKS, ...extra };
 }
+const storedConfig = (bootstrap: string[]) => ({ site: 'site-4', policy: POLICY, stake: WORKER_STAKE, bootstrap, storage: dir, tasks: TASKS });
+const conserved = (s: State) => s.totals.balances + s.totals.escrow + s.totals.stake + s.totals.inFlight === s.totals.granted + s.totals.minted - s.totals.burned;
 
 interface State {
   root: string;
   totals: { balances: number; escrow: number; stake: number; inFlight: number; granted: number; minted: number; burned: number };
-  accounts: Record<string, { balance: number; minted: number; stake: number; burned: number }>;
+  accounts: Record<string, { balance: number; minted: number; stake: number; burned: number; escrow: number; reputation: number; height: number }>;
   stats: Record<string, any>;
   multiplier: number;
 }
@@ -75,7 +79,7 @@ beforeAll(async () => {
     spawnNode(base(2, { bootstrap: boot, liar: true, stake: WORKER_STAKE / 2 })),
     spawnNode(base(3, { bootstrap: boot })),
     // The fourth process keeps its identity in a storage directory (generated on first start).
-    spawnNode({ site: 'site-4', policy: POLICY, stake: WORKER_STAKE, bootstrap: boot, storage: dir }),
+    spawnNode(storedConfig(boot)),
   ]);
   honest = [honest[0]!, stored];
   const ids = everyone().map((p) => p.id);
@@ -134,6 +138,29 @@ describe('five processes on 127.0.0.1', () => {
     }
   }, 120_000);
 
+  it('a user-registered task type runs on the worker processes and returns what the handler returns locally', async () => {
+    const s0 = await converged();
+    const before = s0[1]!.accounts;
+    const starts = Array.from({ length: 40 }, () => 1 + Math.floor(rand() * 100_000));
+    const out = await submitter.call('submit', { type: 'collatz', payload: { starts }, maxCost: MAX });
+    // The same module, called directly in this process.
+    const handler: { run(p: { starts: number[] }): { steps: number[]; longest: number } } = await import(new URL('./fixtures/collatz.mjs', import.meta.url).href);
+    const want = handler.run({ starts });
+    expect(out.result).toEqual(want);
+    // New workers are always replicated: the three workers ran it and agreed.
+    expect(out.verification).toBe('replicated');
+    expect(out.executedBy.sort()).toEqual([liar, ...honest].map((w) => w.id).sort());
+    expect(out.rejected).toEqual([]);
+    expect(out.cost).toBe(3 * out.quote);
+    const states = await converged();
+    expect(states[1]!.accounts[submitter.id]!.balance).toBe(before[submitter.id]!.balance - out.cost);
+    for (const w of [liar, ...honest]) {
+      const st = states[1]!.accounts[w.id]!;
+      expect(st.balance - st.minted).toBe(before[w.id]!.balance - before[w.id]!.minted + out.quote);
+    }
+    for (const s of states) expect(conserved(s)).toBe(true);
+  }, 120_000);
+
   it('vector_search: the lying worker is caught, the submitter gets the local answer, the liar is not paid', async () => {
     await submitter.call('createIndex', { name: 'docs', options: INDEX });
     await submitter.call('insertVectors', { name: 'docs', ids: IDS, vectors: VECS });
@@ -168,6 +195,23 @@ describe('five processes on 127.0.0.1', () => {
     expect(states[1]!.stats.faults_detected).toBe(1);
   }, 120_000);
 
+  it('the rac evidence travels over the gossip topic: every other process, the idle hub included, quarantines the liar', async () => {
+    // The submitter proved the wrong result and published the evidence; it quarantined the liar itself.
+    const st = await submitter.call<State>('state');
+    expect(st.stats.evidence_published).toBeGreaterThanOrEqual(1);
+    expect(await submitter.call('peerStatus', { peer: liar.id })).toBe('quarantined');
+    // The hub executed nothing and saw no result; the honest workers only saw their own offers.
+    // Each verified the gossiped evidence against its own ledger replica before accepting it.
+    for (const p of [hub, ...honest]) {
+      await until(`evidence accepted on ${p.id.slice(0, 8)}`, async () => (await p.call<State>('state')).stats.evidence_accepted >= 1, 30_000);
+      expect(await p.call('peerStatus', { peer: liar.id })).toBe('quarantined');
+      // Nobody accepted anything against an honest peer.
+      for (const h of [submitter, ...honest]) expect(await p.call('peerStatus', { peer: h.id })).not.toBe('quarantined');
+    }
+    // The quarantined liar is no longer routed to.
+    await until('the submitter to stop ranking the liar', async () => !(await submitter.call<string[]>('peers')).includes(liar.id), 10_000);
+  }, 60_000);
+
   it('a worker process restarted with its storage directory has its identity, balance, index and routing values back', async () => {
     const peer = submitter.id;
     await stored.call('recordRouting', { type: 'vector_search', peer, reward: 0.75 });
@@ -180,7 +224,7 @@ describe('five processes on 127.0.0.1', () => {
     await stored.exited;
 
     const boot = hub.addrs.filter((a) => a.includes('/tcp/') && !a.includes('/ws'));
-    stored = await spawnNode({ site: 'site-4', policy: POLICY, stake: WORKER_STAKE, bootstrap: boot, storage: dir });
+    stored = await spawnNode(storedConfig(boot));
     honest = [honest[0]!, stored];
     expect(stored.id).toBe(oldId);
     const info = await stored.call('info');
@@ -192,4 +236,38 @@ describe('five processes on 127.0.0.1', () => {
     const again = await converged();
     expect(again[0]!.root).toBe(again[4]!.root);
   }, 120_000);
+  it('nobody completes: every capable worker stalls, the escrow comes back in full and every replica stays balanced', async () => {
+    const workers = [liar, ...honest];
+    await Promise.all(workers.map((w) => w.call('hang', { on: true })));
+    try {
+      const s0 = await converged();
+      const before = s0[1]!.accounts;
+      const starts = [27, 97, 871];
+      // Still advertised and ranked: the task is routed to the stalled workers only.
+      // (the restarted worker's advert has to reach the submitter again first).
+      const want = honest.map((h) => h.id).sort().join();
+      await until('the submitter to rank both honest workers', async () => (await submitter.call<string[]>('peers')).sort().join() === want, 45_000);
+      const err = await submitter.call('submit', { type: 'collatz', payload: { starts }, maxCost: MAX }, 90_000).then(
+        () => undefined,
+        (e: { code?: string; message: string }) => e,
+      );
+      expect(err?.code).toBe('ERR_TASK_FAILED');
+      expect(err?.message).toMatch(/escrow refunded/);
+      const states = await converged();
+      for (const s of states) {
+        expect(s.totals.escrow).toBe(0);
+        expect(s.totals.inFlight).toBe(0);
+        expect(conserved(s)).toBe(true);
+        // No balance moved: the submitter has every base unit back (its chain grew by the hold
+        // and the refund), no worker was paid, minted or slashed (reputation decays with time, so it is not compared).
+        const money = (a: State['accounts'][string]) => ({ balance: a.balance, escrow: a.escrow, stake: a.stake, minted: a.minted, burned: a.burned });
+        for (const p of everyone()) expect(money(s.accounts[p.id])).toEqual(money(before[p.id]));
+      }
+      // The hold and the refund are on the submitter's chain, seen by every replica.
+      for (const s of states) expect(s.accounts[submitter.id]!.height).toBe(before[submitter.id]!.height + 2);
+      expect(states[1]!.stats.tasks_failed).toBeGreaterThanOrEqual(1);
+    } finally {
+      await Promise.all(workers.map((w) => w.call('hang', { on: false })));
+    }
+  }, 150_000);
 });
