@@ -60,5 +60,7 @@ export {
   type VerifyItem,
 } from './ed25519.js';
 export { encodeCanonical, decodeCanonical, type DecodeResult } from './cbor.js';
-export { toHex, fromHex, equalBytes, zeroize } from './bytes.js';
+// Byte helpers every signing package uses; `domainTag` is the one definition of edge-net's
+// domain-separation prefix (UTF-8 tag + 0x00), shared so that no package builds its own.
+export { toHex, fromHex, equalBytes, zeroize, concatBytes, domainTag, utf8 } from './bytes.js';
 export * from './errors.js';

@@ -2,31 +2,9 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 
-const encoder = new TextEncoder();
-
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-/** UTF-8 tag followed by one zero byte: domain separation for every hash this package takes. */
-export function domainTag(tag: string): Uint8Array {
-  const t = utf8(tag);
-  const out = new Uint8Array(t.length + 1);
-  out.set(t);
-  return out;
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+// UTF-8, concatenation and the domain-separation tag (UTF-8 tag + 0x00) are @edge/identity's, so
+// every package separates domains the same way.
+export { utf8, domainTag, concatBytes as concat } from '@edge/identity';
 
 export { sha256 };
 
