@@ -195,15 +195,20 @@ export function defineStateSync(init: { id: string; maxBytes?: number; idleTimeo
   });
 }
 
-/** Ledger sync: the state-vector exchange of @edge/economy's replicated ledger. */
-export const LEDGER_SYNC = defineStateSync({ id: '/edge-net/ledger-sync/1.0.0' });
+/**
+ * Ledger sync: the state-vector exchange of @edge/economy's replicated ledger. Frames up to 32 MiB
+ * (a first sync of a ledger of ~100k entries); a node runs one exchange per peer on connect, one
+ * every few seconds with some peer, and one when a gossiped update arrives without its parents.
+ */
+export const LEDGER_SYNC = defineStateSync({ id: '/edge-net/ledger-sync/1.0.0', maxBytes: 32 * 1024 * 1024, rate: { capacity: 32, refillPerSec: 4 } });
 
 /** New ledger entries, gossiped as opaque updates (each entry inside is signed by its account). */
 export const LEDGER_TOPIC = defineTopic({
   topic: 'edge-net/ledger/1',
   messages: { 'edge.ledger.update': v.strictObject({ update: bytesSchema(60 * 1024) }) },
   maxBytes: 64 * 1024,
-  rate: { capacity: 64, refillPerSec: 16 },
+  // Per forwarding peer: a hub forwards every node's entries (about ten per settled task).
+  rate: { capacity: 512, refillPerSec: 256 },
 });
 
 /** Evidence for rac: opaque signed evidence bytes (checked by @edge/rac), its kind and subject. */

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { PiKey, decodeCanonical, encodeCanonical, seal, toHex } from '@edge/identity';
 import { prng, seededBytes, testSeed } from '@edge/tooling/seed';
 import { assertBuilt, killAll, spawnChild, waitFor, type Child } from './harness.js';
-import { peerIdOf } from '../src/index.js';
+import { LEDGER_TOPIC, peerIdOf } from '../src/index.js';
 
 const seed = testSeed();
 const rand = prng(seed);
@@ -275,7 +275,9 @@ describe('gossip under attack', () => {
     it(`${topic}: a flood of valid, signed gossip is rate-limited and the flooder banned`, async () => {
       const before = await stats();
       const { key, peer } = await gossipAttacker(topic);
-      await publish(topic, Array.from({ length: 200 }, (_, i) => hex(seal(key, type, good(i)))));
+      // Enough to exceed the topic's burst (the ledger topic allows a hub's forwarding rate).
+      const count = topic === LEDGER ? LEDGER_TOPIC.rate.capacity + 300 : 200;
+      await publish(topic, Array.from({ length: count }, (_, i) => hex(seal(key, type, good(i)))));
       await waitFor(async () => (await stats()).bans.peers.includes(peer));
       expect(reason(await stats(), 'ERR_RATE_LIMITED') - reason(before, 'ERR_RATE_LIMITED')).toBeGreaterThanOrEqual(50);
       await expectBanned(peer, ['ERR_RATE_LIMITED']);

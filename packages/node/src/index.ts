@@ -25,7 +25,7 @@ export {
   type RankedPeer,
   type RecommendedConfig,
 } from './node.js';
-export type { Transport, PeerInfo, RequestOptions, RequestHandler, LedgerChannel, EvidenceChannel } from './transport.js';
+export type { Transport, PeerInfo, RequestOptions, RequestHandler, LedgerChannel, LedgerSyncProvider, EvidenceChannel } from './transport.js';
 export {
   TaskRegistry,
   vectorSearchSpec,
@@ -70,8 +70,6 @@ export {
 export {
   createNetTransport,
   TASK_PROTOCOL,
-  LEDGER_MESSAGE_PROTOCOL,
-  MAX_LEDGER_MESSAGE,
   type NetTransport,
   type NetTransportOptions,
 } from './net-transport.js';

@@ -9,8 +9,9 @@
  *   envelope of an allowed type), replay and the per-peer rate limit; the node then opens the
  *   inner envelope with its own checks (docs/tasks.md). Both envelopes are signed by the same
  *   Pi-Key, so a peer cannot forward someone else's offer as its own.
- * - Ledger sync messages (the y-protocols steps and live updates of @edge/economy's sync
- *   session) travel on {@link LEDGER_MESSAGE_PROTOCOL}, one request per message. Every ledger
+ * - The ledger replicates over net's own definitions: new entries are gossiped on `LEDGER_TOPIC`
+ *   (yjs updates), and the state-vector exchange runs on the `LEDGER_SYNC` channel (on connect,
+ *   periodically, and when a gossiped update arrives without its predecessors). Every ledger
  *   entry inside is signed by its account and checked by the ledger, whatever the channel.
  * - Capability and load adverts go on net's adverts topic (gossipsub); a capability advert
  *   carries this node's dialable addresses, so a peer that heard of it through a hub connects
@@ -21,6 +22,8 @@ import * as v from 'valibot';
 import { parseUnverified, type PiKey } from '@edge/identity';
 import {
   CAPABILITY_ADVERT,
+  LEDGER_SYNC,
+  LEDGER_TOPIC,
   LOAD_ADVERT,
   NetError,
   RAC_EVIDENCE_TOPIC,
@@ -34,13 +37,11 @@ import {
 } from '@edge/net';
 import { TransportError } from './errors.js';
 import { INDEX_ACK_TYPE, INDEX_SYNC_TYPE, MAX_INDEX_SYNC_SIZE, OFFER_TYPE, REFUSAL_TYPE, RESULT_TYPE, WITNESS_REQUEST_TYPE } from './protocol.js';
-import type { EvidenceChannel, LedgerChannel, PeerInfo, RequestHandler, Transport } from './transport.js';
+import type { EvidenceChannel, LedgerChannel, LedgerSyncProvider, PeerInfo, RequestHandler, Transport } from './transport.js';
 
 /** Room for the outer envelope around the node's envelope. */
 const OUTER_OVERHEAD = 1024;
 const MAX_TASK_FRAME = MAX_INDEX_SYNC_SIZE + OUTER_OVERHEAD;
-/** Largest ledger sync message (a full sync of a large ledger is tens of MiB). */
-export const MAX_LEDGER_MESSAGE = 32 << 20;
 
 const REQUEST_TYPES = new Set([OFFER_TYPE, WITNESS_REQUEST_TYPE, INDEX_SYNC_TYPE]);
 
@@ -70,25 +71,6 @@ export const TASK_PROTOCOL = defineProtocol({
   timeoutMs: 30_000,
   rate: { capacity: 128, refillPerSec: 64 },
   maxInboundStreams: 128,
-});
-
-/** One @edge/economy sync message (type byte 0 step 1, 1 step 2, 2 live update, then payload). */
-export const LEDGER_MESSAGE_PROTOCOL = defineProtocol({
-  id: '/edge-net/ledger-msg/1.0.0',
-  requests: {
-    'edge.ledger.msg': v.strictObject({
-      msg: v.pipe(
-        bytesSchema(MAX_LEDGER_MESSAGE),
-        v.check((b) => b.length >= 1 && b[0]! <= 2, 'must be a sync message (type byte 0, 1 or 2)'),
-      ),
-    }),
-  },
-  responses: { 'edge.ledger.ack': v.strictObject({}) },
-  maxBytes: MAX_LEDGER_MESSAGE + OUTER_OVERHEAD,
-  timeoutMs: 30_000,
-  // Every ledger entry is forwarded live to each connected peer: a busy node sends bursts.
-  rate: { capacity: 1024, refillPerSec: 512 },
-  maxInboundStreams: 256,
 });
 
 export { INDEX_ACK_TYPE, REFUSAL_TYPE, RESULT_TYPE };
@@ -139,6 +121,7 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
   let net: Network | undefined;
   let handler: RequestHandler | undefined;
   let ledgerHandler: ((from: Uint8Array, m: Uint8Array) => void) | undefined;
+  let ledgerProvider: LedgerSyncProvider | undefined;
   let evidenceHandler: ((from: Uint8Array, kind: string, subject: Uint8Array, evidence: Uint8Array) => void) | undefined;
   const peerHandlers: ((peer: Uint8Array, up: boolean) => void)[] = [];
   const offs: (() => void)[] = [];
@@ -190,18 +173,35 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
     }
   };
 
+  /** The largest update LEDGER_TOPIC's schema admits. */
+  const maxBroadcast = 60 * 1024;
   const ledger: LedgerChannel = {
-    send(peer, message) {
+    serve(provider) {
+      ledgerProvider = provider;
+    },
+    async sync(peer, provider) {
       const n = net;
-      if (n === undefined || !n.started) return;
-      // One message per request; yjs applies updates in any order (missing parents wait). A
-      // failed request rejects the returned promise: the node re-syncs that peer, since a lost
-      // update leaves a gap every later update from this node waits on.
-      const sent = n.request(peerIdOf(peer), LEDGER_MESSAGE_PROTOCOL, 'edge.ledger.msg', { msg: message }, { timeoutMs: 30_000 }).then(() => undefined);
+      if (n === undefined || !n.started) throw new TransportError('unreachable', 'network not started');
+      try {
+        await n.syncState(peerIdOf(peer), LEDGER_SYNC, {
+          stateVector: () => provider.stateVector(),
+          diff: (sv) => provider.diff(sv),
+          apply: (update) => provider.apply(update, peer),
+        });
+      } catch (error) {
+        throw toTransportError(error);
+      }
+    },
+    broadcast(update) {
+      const n = net;
+      if (n === undefined || !n.started || update.length > maxBroadcast) return;
+      // No subscribed peer yet is not an error: the state-vector exchanges carry the entry.
+      const sent = n.publish(LEDGER_TOPIC, 'edge.ledger.update', { update }).then(() => undefined);
       sent.catch(() => {});
       return sent;
     },
-    onMessage(h) {
+    maxBroadcast,
+    onUpdate(h) {
       ledgerHandler = h;
     },
     onPeer(h) {
@@ -240,11 +240,17 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
         const reply = await handler(m.from, m.body.env, ctx.signal);
         return { type: 'edge.task.response', body: { env: reply } };
       });
-      await n.handle(LEDGER_MESSAGE_PROTOCOL, (m) => {
-        ledgerHandler?.(m.from, m.body.msg);
-        return { type: 'edge.ledger.ack', body: {} };
+      // The responder side of the exchange; the provider's typed errors are counted and scored by net.
+      await n.serveStateSync(LEDGER_SYNC, {
+        stateVector: () => {
+          if (ledgerProvider === undefined) throw new TransportError('unreachable', 'no ledger');
+          return ledgerProvider.stateVector();
+        },
+        diff: (sv) => ledgerProvider!.diff(sv),
+        apply: (update, peer) => ledgerProvider!.apply(update, publicKeyOf(peer)),
       });
       offs.push(
+        n.subscribe(LEDGER_TOPIC, (m) => ledgerHandler?.(m.from, m.body.update)),
         n.subscribe(RAC_EVIDENCE_TOPIC, (m) => evidenceHandler?.(m.from, m.body.kind, m.body.subject, m.body.evidence)),
         n.on('peer:connect', ({ peer }) => {
           capsDirty = true;

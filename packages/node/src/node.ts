@@ -17,7 +17,6 @@ import {
 } from '@edge/identity';
 import {
   createPool,
-  createSyncSession,
   openLedger,
   signWitness,
   UNITS_PER_RUV,
@@ -26,7 +25,6 @@ import {
   type Ledger,
   type LedgerAccount,
   type Pool,
-  type SyncSession,
 } from '@edge/economy';
 import { EvidenceError, MAX_EVIDENCE_SIZE, checkWitnessStake, createRac, openClaimSync, signClaim, verifyEvidence, wrongResultEvidence, type Rac, type SecurityAudit, type VerifiedEvidence } from '@edge/rac';
 import { HnswIndex, createIndex, deserialize, type IndexOptions } from '@edge/hnsw';
@@ -80,7 +78,7 @@ import {
   type TaskSpec,
   type UserTaskRegistration,
 } from './tasks.js';
-import type { PeerInfo, Transport } from './transport.js';
+import type { LedgerSyncProvider, PeerInfo, Transport } from './transport.js';
 import { createNetTransport } from './net-transport.js';
 
 /** Workers a replicated task goes to at first (k-of-n with k = 2). */
@@ -190,6 +188,11 @@ export const EVIDENCE_KIND = 'wrong-result';
 /** Largest evidence the topic carries (its `evidence` field). */
 const MAX_GOSSIP_EVIDENCE = 60 * 1024;
 
+/** Origin of ledger updates that came from peers (not re-gossiped). */
+const REMOTE = Symbol('edge-node-remote');
+/** Interval of the background ledger exchange with one peer (round robin). */
+const ANTI_ENTROPY_MS = 3_000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The node. Build it with `new EdgeNetConfig(siteId)...build()`. */
@@ -213,7 +216,31 @@ export class EdgeNetNode {
   #indexes = new Map<string, HeldIndex>();
   #queue: QueuedOffer[] = [];
   #wake: (() => void) | undefined;
-  #sessions = new Map<string, SyncSession>();
+  /** Ledger exchanges in flight by peer (hex), and whether another was asked for meanwhile. */
+  #syncs = new Map<string, { run: Promise<void>; again: boolean }>();
+  #lastSync = new Map<string, number>();
+  #antiEntropyAt = 0;
+  #antiEntropyNext = 0;
+  #onLocalLedgerUpdate = (update: Uint8Array, origin: unknown) => {
+    // Gossip what this node wrote (and what its ledger restored); what came from peers is not
+    // re-published: gossipsub already carries it to every subscriber.
+    if (origin === REMOTE || this.#state !== 'running') return;
+    const t = this.#transport;
+    if (t === undefined) return;
+    if (update.length > t.ledger.maxBroadcast) {
+      for (const p of t.peers()) this.#syncWith(p.id);
+      return;
+    }
+    void t.ledger.broadcast(update);
+  };
+  #ledgerProvider: LedgerSyncProvider = {
+    stateVector: () => this.#ledger!.encodeStateVector(),
+    diff: (remote) => this.#ledger!.encodeUpdate(remote),
+    apply: async (update) => {
+      if (this.#state !== 'running' && this.#state !== 'starting') return;
+      await this.#ledger!.receive(update, REMOTE);
+    },
+  };
   #results = new Map<string, { res: Uint8Array; workMs: number; at: number }>();
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #loop: Promise<void> | undefined;
@@ -297,22 +324,18 @@ export class EdgeNetNode {
     if (t !== undefined) {
       this.#transport = t;
       t.handle((from, bytes, signal) => this.#onRequest(from, bytes, signal));
-      t.ledger.onMessage((from, msg) => {
-        // The peer's first message can arrive before this side's connect event: it came over an
-        // authenticated connection, so the peer is connected; open the session now rather than
-        // drop its state vector (which would leave this replica without the peer's history, and
-        // every later live update from it stuck as a yjs pending struct).
-        if (!this.#sessions.has(toHex(from))) this.#openSync(from);
-        const sess = this.#sessions.get(toHex(from));
-        if (sess === undefined) return void this.#refuse('sync-no-session');
-        sess.receive(msg).catch(() => this.#refuse('sync-malformed'));
+      t.ledger.serve(this.#ledgerProvider);
+      t.ledger.onUpdate((from, update) => void this.#onLedgerUpdate(from, update));
+      t.ledger.onPeer((peer, up) => {
+        if (up) this.#syncWith(peer);
+        else this.#lastSync.delete(toHex(peer));
       });
-      t.ledger.onPeer((peer, up) => (up ? this.#openSync(peer) : this.#closeSync(peer)));
+      ledger.doc.on('update', this.#onLocalLedgerUpdate);
       t.evidence?.onEvidence((from, kind, subject, bytes) => void this.#onEvidence(from, kind, subject, bytes));
       await t.start();
-      for (const p of t.peers()) this.#openSync(p.id);
     }
     this.#state = 'running';
+    if (t !== undefined) for (const p of t.peers()) this.#syncWith(p.id);
     this.#advertise();
     this.#scheduleCollect();
     this.#loop = this.#workLoop();
@@ -322,6 +345,7 @@ export class EdgeNetNode {
       this.#maintainTimer = setInterval(() => {
         this.#replicateToNewPeers();
         this.#retryEvidence();
+        this.#antiEntropy();
       }, 500);
       this.#maintainTimer.unref?.();
     }
@@ -335,13 +359,11 @@ export class EdgeNetNode {
     this.#wake?.();
     await this.#loop;
     this.#ledger!.doc.off('update', this.#onUpdate);
-    for (const s of this.#sessions.values()) s.close();
-    this.#sessions.clear();
-    for (const timer of this.#resyncTimers.values()) clearTimeout(timer);
-    this.#resyncTimers.clear();
+    this.#ledger!.doc.off('update', this.#onLocalLedgerUpdate);
     if (this.#maintainTimer !== undefined) clearInterval(this.#maintainTimer);
     this.#maintainTimer = undefined;
     await this.#transport?.stop();
+    await Promise.all([...this.#syncs.values()].map((x) => x.run.catch(() => undefined)));
     await this.#executor!.close();
     await this.#waitCollect();
     await this.#saveRouting();
@@ -1150,42 +1172,66 @@ export class EdgeNetNode {
 
   // ---- ledger sync and collection -------------------------------------------------------------
 
-  #openSync(peer: Uint8Array): void {
-    const hex = toHex(peer);
-    if (this.#sessions.has(hex) || this.#ledger === undefined || this.#transport === undefined) return;
-    if (this.#state !== 'running' && this.#state !== 'starting') return;
+  /**
+   * One state-vector exchange with `peer` (net's LEDGER_SYNC): both replicas end with the union.
+   * One at a time per peer; a request while one runs queues exactly one more.
+   */
+  #syncWith(peer: Uint8Array): void {
     const t = this.#transport;
-    const key = peer.slice();
-    const s = createSyncSession(this.#ledger, (m) => {
-      const sent = t.ledger.send(key, m);
-      // A lost message (stream reset, timeout) would leave a gap that yjs never fills by itself:
-      // every later update from this node waits on it. Re-run the state-vector exchange.
-      if (sent !== undefined) sent.catch(() => this.#resync(hex));
-    });
-    this.#sessions.set(hex, s);
-    s.start();
-  }
-
-  #resyncTimers = new Map<string, ReturnType<typeof setTimeout>>();
-
-  /** Sends a fresh state vector to `hex` shortly (once per burst of failures); the peer answers with what this replica lacks, and vice versa. */
-  #resync(hex: string): void {
-    if (this.#state !== 'running' || this.#resyncTimers.has(hex) || !this.#sessions.has(hex)) return;
-    const timer = setTimeout(() => {
-      this.#resyncTimers.delete(hex);
-      if (this.#state === 'running') this.#sessions.get(hex)?.start();
-    }, 500);
-    timer.unref?.();
-    this.#resyncTimers.set(hex, timer);
-  }
-
-  #closeSync(peer: Uint8Array): void {
+    if (t === undefined || this.#state !== 'running') return;
     const hex = toHex(peer);
-    this.#sessions.get(hex)?.close();
-    this.#sessions.delete(hex);
-    const timer = this.#resyncTimers.get(hex);
-    if (timer !== undefined) clearTimeout(timer);
-    this.#resyncTimers.delete(hex);
+    const cur = this.#syncs.get(hex);
+    if (cur !== undefined) {
+      cur.again = true;
+      return;
+    }
+    const key = peer.slice();
+    const entry = { run: Promise.resolve(), again: false };
+    entry.run = (async () => {
+      do {
+        entry.again = false;
+        this.#lastSync.set(hex, this.#cfg.now());
+        try {
+          await t.ledger.sync(key, this.#ledgerProvider);
+        } catch {
+          this.#refuse('ledger-sync-failed');
+          break; // the anti-entropy round comes back to this peer
+        }
+      } while (entry.again && this.#state === 'running');
+    })().finally(() => this.#syncs.delete(hex));
+    this.#syncs.set(hex, entry);
+  }
+
+  /** Every ANTI_ENTROPY_MS an exchange with the next connected peer (round robin): gossip is lossy. */
+  #antiEntropy(): void {
+    const t = this.#transport;
+    const now = this.#cfg.now();
+    if (t === undefined || this.#state !== 'running' || now < this.#antiEntropyAt) return;
+    this.#antiEntropyAt = now + ANTI_ENTROPY_MS;
+    const peers = t.peers();
+    if (peers.length === 0) return;
+    this.#syncWith(peers[this.#antiEntropyNext++ % peers.length]!.id);
+  }
+
+  /** A gossiped ledger update: applied (entries checked by the ledger); a gap starts an exchange. */
+  async #onLedgerUpdate(from: Uint8Array, update: Uint8Array): Promise<void> {
+    if (this.#state !== 'running') return;
+    const ledger = this.#ledger!;
+    try {
+      await ledger.receive(update, REMOTE);
+    } catch {
+      this.#refuse('ledger-update-malformed');
+      return;
+    }
+    // yjs keeps an update whose predecessors it has not seen as pending: fetch them now rather
+    // than wait for the next anti-entropy round (a payment would sit unseen until then).
+    const store = ledger.doc.store as { pendingStructs: unknown; pendingDs: unknown };
+    if (store.pendingStructs !== null || store.pendingDs !== null) {
+      const peers = this.#transport?.peers() ?? [];
+      const direct = peers.find((p) => equalBytes(p.id, from));
+      const target = direct ?? peers[Math.floor(this.#cfg.random() * peers.length)];
+      if (target !== undefined && this.#cfg.now() - (this.#lastSync.get(toHex(target.id)) ?? 0) > 200) this.#syncWith(target.id);
+    }
   }
 
   #collectRun: Promise<void> = Promise.resolve();

@@ -65,14 +65,32 @@ export interface EvidenceChannel {
   onEvidence(handler: (from: Uint8Array, kind: string, subject: Uint8Array, evidence: Uint8Array) => void): void;
 }
 
+/** What the node plugs into a ledger state-vector exchange (its @edge/economy replica). */
+export interface LedgerSyncProvider {
+  /** This replica's yjs state vector. */
+  stateVector(): Uint8Array;
+  /** The update a replica with state vector `remote` lacks. Throws a typed error for a bad vector. */
+  diff(remote: Uint8Array): Uint8Array;
+  /** Applies a peer's update (every entry inside is checked by the ledger). Rejects with a typed error for bad bytes. */
+  apply(update: Uint8Array, from: Uint8Array): Promise<void>;
+}
+
+/**
+ * Ledger replication (net's `LEDGER_SYNC` channel and `LEDGER_TOPIC` gossip). New entries are
+ * gossiped as they are written; a state-vector exchange with a peer (on connect, periodically,
+ * and whenever a gossiped update arrives without its predecessors) fills whatever gossip lost.
+ */
 export interface LedgerChannel {
-  /**
-   * Sends one sync message to `peer`. May return a promise that rejects when the message is
-   * known not to have arrived (the node then re-runs the state-vector exchange with that peer).
-   */
-  send(peer: Uint8Array, message: Uint8Array): void | Promise<void>;
-  /** Called for each sync message a peer sent. */
-  onMessage(handler: (from: Uint8Array, message: Uint8Array) => void): void;
-  /** Called when a peer connects (`up`) or goes away: the node opens or closes a sync session. */
+  /** Answers state-vector exchanges that peers start. */
+  serve(provider: LedgerSyncProvider): void;
+  /** Runs one exchange with `peer`: afterwards both replicas hold the union. Rejects when it fails. */
+  sync(peer: Uint8Array, provider: LedgerSyncProvider): Promise<void>;
+  /** Gossips an update this node produced (best effort; the exchanges repair what is lost). */
+  broadcast(update: Uint8Array): void | Promise<void>;
+  /** Largest update `broadcast` carries; a larger one is left to the exchanges. */
+  readonly maxBroadcast: number;
+  /** Called for each gossiped update (`from` = the node that published it). */
+  onUpdate(handler: (from: Uint8Array, update: Uint8Array) => void): void;
+  /** Called when a peer connects (`up`) or goes away. */
   onPeer(handler: (peer: Uint8Array, up: boolean) => void): void;
 }

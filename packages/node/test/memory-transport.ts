@@ -6,7 +6,7 @@
  */
 import { toHex } from '@edge/identity';
 import type { PiKey } from '@edge/identity';
-import { TransportError, type PeerInfo, type RequestHandler, type Transport } from '../src/index.js';
+import { TransportError, type LedgerSyncProvider, type PeerInfo, type RequestHandler, type Transport } from '../src/index.js';
 
 interface Endpoint {
   id: Uint8Array;
@@ -15,7 +15,8 @@ interface Endpoint {
   caps: readonly string[];
   load: number;
   latencyMs: number;
-  ledgerHandler?: (from: Uint8Array, m: Uint8Array) => void;
+  ledgerHandler?: (from: Uint8Array, update: Uint8Array) => void;
+  provider?: LedgerSyncProvider;
   evidenceHandler?: (from: Uint8Array, kind: string, subject: Uint8Array, evidence: Uint8Array) => void;
   peerHandlers: ((peer: Uint8Array, up: boolean) => void)[];
   up: boolean;
@@ -99,13 +100,37 @@ export function createMemoryNetwork(): MemoryNetwork {
             ep.load = load;
           },
           ledger: {
-            send(peer, message) {
-              const target = eps.get(toHex(peer));
-              if (target === undefined || !target.up || !ep.up) return;
-              const copy = message.slice();
-              setImmediate(() => target.ledgerHandler?.(ep.id.slice(), copy));
+            serve(provider) {
+              ep.provider = provider;
             },
-            onMessage(h) {
+            // The three frames of net's state-vector exchange, each delivered asynchronously.
+            async sync(peer, provider) {
+              const target = eps.get(toHex(peer));
+              const tick = () => new Promise<void>((r) => setImmediate(r));
+              const reachable = () => target !== undefined && target.up && ep.up && !target.muted && target.provider !== undefined;
+              if (!reachable()) throw new TransportError('unreachable', 'peer not connected');
+              const sv = provider.stateVector().slice();
+              await tick();
+              if (!reachable()) throw new TransportError('unreachable', 'peer went away');
+              const update = target!.provider!.diff(sv).slice();
+              const theirs = target!.provider!.stateVector().slice();
+              await tick();
+              await provider.apply(update, target!.id.slice());
+              const back = provider.diff(theirs).slice();
+              await tick();
+              if (!reachable()) throw new TransportError('unreachable', 'peer went away');
+              await target!.provider!.apply(back, ep.id.slice());
+            },
+            broadcast(update) {
+              if (!ep.up) return;
+              for (const o of live()) {
+                if (o === ep) continue;
+                const copy = update.slice();
+                setImmediate(() => o.ledgerHandler?.(ep.id.slice(), copy));
+              }
+            },
+            maxBroadcast: 60 * 1024,
+            onUpdate(h) {
               ep.ledgerHandler = h;
             },
             onPeer(h) {
