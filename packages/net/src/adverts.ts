@@ -29,7 +29,7 @@ export const capabilityAdvertSchema = v.strictObject({
   /** Software version. */
   version: v.pipe(v.string(), v.maxLength(32)),
   /** Named resources it holds (e.g. index shards), bounded. */
-  holds: v.pipe(v.array(v.pipe(v.string(), v.maxLength(64))), v.maxLength(64)),
+  holds: v.pipe(v.array(v.pipe(v.string(), v.maxLength(96))), v.maxLength(64)),
   ttlMs: TTL,
   /**
    * Optional dialable multiaddrs (without `/p2p/<id>`): lets peers that learned of this node

@@ -18,6 +18,8 @@ export {
   SPARE_EXECUTIONS,
   QUORUM,
   EVIDENCE_KIND,
+  shardOf,
+  type NodeIndexOptions,
   type SubmitOptions,
   type TaskOutcome,
   type Verification,

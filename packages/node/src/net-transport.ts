@@ -149,7 +149,7 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
       capsDirty = false;
       lastCaps = t;
       const names = caps.filter((c) => CAP_NAME.test(c)).slice(0, 32);
-      const holds = caps.filter((c) => !CAP_NAME.test(c) && c.length <= 64).slice(0, 64);
+      const holds = caps.filter((c) => !CAP_NAME.test(c) && c.length <= 96).slice(0, 64);
       net
         .advertise(CAPABILITY_ADVERT, {
           caps: names,

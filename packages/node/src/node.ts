@@ -77,6 +77,7 @@ import {
   vectorSearchSpec,
   type TaskSpec,
   type UserTaskRegistration,
+  type VectorSearchResult,
 } from './tasks.js';
 import type { LedgerSyncProvider, PeerInfo, Transport } from './transport.js';
 import { createNetTransport } from './net-transport.js';
@@ -106,7 +107,10 @@ export interface TaskOutcome<R = unknown> {
   readonly executedBy: readonly string[];
   /** Workers whose result was proven wrong (not paid; evidence filed). */
   readonly rejected: readonly string[];
+  /** For a sharded vector_search: the weakest verification among the shards. */
   readonly verification: Verification;
+  /** Sharded vector_search: the outcome of each shard's sub-task, in shard order. */
+  readonly shards?: readonly TaskOutcome<VectorSearchResult>[];
   /** AMM quote per execution, base units. */
   readonly quote: number;
   /** What left this node's balance for good (payments), base units. */
@@ -180,9 +184,52 @@ interface HeldIndex {
   owner: string;
   /** Version each peer acknowledged (owner side). */
   peers: Map<string, number>;
+  /** Owner side: how many peers hold a replica (undefined: every vector_search peer). */
+  replicas?: number;
+}
+
+/** Options of `createIndex`: @edge/hnsw's, plus how the index spreads over peers. */
+export interface NodeIndexOptions extends IndexOptions {
+  /**
+   * Shards (1..256, default 1). A vector goes to shard `shardOf(id, shards)`; each shard is its own
+   * @edge/hnsw index `<name>.<s>` with its own replicas, and a query fans out to one holder set per
+   * shard and merges the top k.
+   */
+  readonly shards?: number;
+  /**
+   * Peers holding a replica of each shard, chosen by rendezvous hashing over the peers that serve
+   * vector_search (1..64). Default: 3 for a sharded index, every vector_search peer otherwise.
+   */
+  readonly replicas?: number;
+}
+
+/** The layout of an own index (persisted in manifests.json). */
+interface Manifest {
+  readonly shards: number;
+  readonly replicas?: number;
 }
 
 const INDEX_NAME_RE = /^[a-z0-9_-]{1,48}$/;
+/** An index or one of its shards (`<name>.<s>`) as held, replicated and advertised. */
+const HELD_NAME_RE = /^[a-z0-9_-]{1,48}(\.[0-9]{1,3})?$/;
+const MAX_SHARDS = 256;
+
+/**
+ * The shard of a vector id: FNV-1a (32-bit) of its type-tagged string form, modulo `shards`.
+ * A pure function of the id, so an update always lands on the shard that holds the old vector.
+ */
+export function shardOf(id: string | number, shards: number): number {
+  const key = `${typeof id === 'number' ? 'n' : 's'}:${id}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % shards;
+}
+
+const shardName = (name: string, s: number) => `${name}.${s}`;
+const VERIFICATION_ORDER: Verification[] = ['local', 'sampled', 'local-check', 'replicated'];
 /** The `kind` of the evidence the node publishes on net's RAC_EVIDENCE_TOPIC (rac's evidence kind). */
 export const EVIDENCE_KIND = 'wrong-result';
 /** Largest evidence the topic carries (its `evidence` field). */
@@ -214,6 +261,8 @@ export class EdgeNetNode {
   #session: SessionKey | undefined;
   #guard: ReplayGuard;
   #indexes = new Map<string, HeldIndex>();
+  /** Own indexes' layouts, by name. */
+  #manifests = new Map<string, Manifest>();
   #queue: QueuedOffer[] = [];
   #wake: (() => void) | undefined;
   /** Ledger exchanges in flight by peer (hex), and whether another was asked for meanwhile. */
@@ -569,57 +618,109 @@ export class EdgeNetNode {
 
   // ---- indexes -------------------------------------------------------------------------------
 
-  /** Creates a named index owned by this node (the one writer; peers hold replicas). */
-  async createIndex(name: string, options: IndexOptions): Promise<void> {
+  /**
+   * Creates a named index owned by this node (the one writer; peers hold replicas). With
+   * `shards > 1` it is split into `shards` @edge/hnsw indexes `<name>.<s>`, each replicated to
+   * `replicas` peers (see NodeIndexOptions).
+   */
+  async createIndex(name: string, options: NodeIndexOptions): Promise<void> {
     const { identity } = this.#need();
     if (typeof name !== 'string' || !INDEX_NAME_RE.test(name)) throw new IndexError('index name must match /^[a-z0-9_-]{1,48}$/');
-    if (this.#indexes.has(name)) throw new IndexError(`index "${name}" exists`);
-    let index: HnswIndex;
-    try {
-      index = createIndex(options);
-    } catch (error) {
-      throw new IndexError(`bad index options: ${(error as Error).message}`, { cause: error });
+    if (this.#indexes.has(name) || this.#manifests.has(name)) throw new IndexError(`index "${name}" exists`);
+    const { shards = 1, replicas, ...hnswOptions } = options ?? ({} as NodeIndexOptions);
+    if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) throw new IndexError(`shards must be an integer in [1, ${MAX_SHARDS}]`);
+    if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 64)) throw new IndexError('replicas must be an integer in [1, 64]');
+    const names = shards === 1 ? [name] : Array.from({ length: shards }, (_, s) => shardName(name, s));
+    const made: HnswIndex[] = [];
+    for (let i = 0; i < names.length; i++) {
+      try {
+        made.push(createIndex(hnswOptions));
+      } catch (error) {
+        throw new IndexError(`bad index options: ${(error as Error).message}`, { cause: error });
+      }
     }
-    this.#indexes.set(name, { index, owner: toHex(identity.publicKey), peers: new Map() });
-    await this.#persistIndex(name);
-    await this.#executor!.loadIndex(name, index.serialize());
+    const me = toHex(identity.publicKey);
+    const manifest: Manifest = { shards, ...(replicas !== undefined || shards > 1 ? { replicas: replicas ?? 3 } : {}) };
+    this.#manifests.set(name, manifest);
+    for (let i = 0; i < names.length; i++) {
+      this.#indexes.set(names[i]!, { index: made[i]!, owner: me, peers: new Map(), ...(manifest.replicas !== undefined ? { replicas: manifest.replicas } : {}) });
+      await this.#persistIndex(names[i]!);
+      await this.#executor!.loadIndex(names[i]!, made[i]!.serialize());
+    }
+    await this.#persistManifests();
     this.#advertise();
   }
 
   /**
    * Inserts (or updates) vectors in an own index, then ships the change as an @edge/hnsw delta to
-   * this node's worker thread and to every peer that serves vector_search (a snapshot to a peer
-   * that has none). Resolves with the new version once every reachable replica acknowledged it.
+   * this node's worker thread and to the peers holding a replica (a snapshot to a peer that has
+   * none). Every input is checked before anything changes. Resolves with the new version (for a
+   * sharded index: the sum of its shards' versions) once every reachable replica acknowledged it.
    */
   async insertVectors(name: string, ids: readonly (string | number)[], vectors: readonly ArrayLike<number>[]): Promise<number> {
-    const { identity } = this.#need();
+    this.#need();
+    const manifest = this.#manifests.get(name);
     const held = this.#indexes.get(name);
-    if (held === undefined) throw new IndexError(`no index "${name}"`);
-    if (held.owner !== toHex(identity.publicKey)) throw new IndexError(`index "${name}" is a replica; only its owner writes`);
-    const before = held.index.currentVersion;
-    try {
-      held.index.addBatch([...ids], vectors as ArrayLike<number>[] as number[][]);
-    } catch (error) {
-      throw new IndexError(`insert refused: ${(error as Error).message}`, { cause: error });
+    if (manifest === undefined) {
+      if (held === undefined) throw new IndexError(`no index "${name}"`);
+      throw new IndexError(`index "${name}" is a replica; only its owner writes`);
     }
-    const delta = held.index.exportDelta(before);
-    const snapshot = held.index.serialize();
-    await this.#persistIndex(name, snapshot);
-    await this.#executor!.applyDelta(name, delta, snapshot);
+    if (!Array.isArray(ids) || !Array.isArray(vectors) || ids.length !== vectors.length) throw new IndexError('ids and vectors must be arrays of the same length');
+    const names = manifest.shards === 1 ? [name] : Array.from({ length: manifest.shards }, (_, s) => shardName(name, s));
+    // Group by shard, and check every input against the index before the first insert, so a bad
+    // vector in shard 3 cannot leave shards 0..2 changed.
+    const groups = names.map(() => ({ ids: [] as (string | number)[], vectors: [] as ArrayLike<number>[] }));
+    const dim = this.#indexes.get(names[0]!)!.index.dim;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!(typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)))) throw new IndexError(`ids[${i}] must be a string or a safe integer`);
+      const v = vectors[i];
+      if (v === null || typeof v !== 'object' || v.length !== dim) throw new IndexError(`vectors[${i}] must have ${dim} numbers`);
+      for (let j = 0; j < dim; j++) if (!Number.isFinite(v[j])) throw new IndexError(`vectors[${i}] must be finite`);
+      const g = groups[manifest.shards === 1 ? 0 : shardOf(id, manifest.shards)]!;
+      g.ids.push(id);
+      g.vectors.push(v);
+    }
+    const changed: string[] = [];
+    for (let s = 0; s < names.length; s++) {
+      const g = groups[s]!;
+      if (g.ids.length === 0) continue;
+      const h = this.#indexes.get(names[s]!)!;
+      const before = h.index.currentVersion;
+      try {
+        h.index.addBatch(g.ids, g.vectors as number[][]);
+      } catch (error) {
+        throw new IndexError(`insert refused: ${(error as Error).message}`, { cause: error });
+      }
+      const snapshot = h.index.serialize();
+      await this.#persistIndex(names[s]!, snapshot);
+      await this.#executor!.applyDelta(names[s]!, h.index.exportDelta(before), snapshot);
+      changed.push(names[s]!);
+    }
     this.#advertise();
-    await this.replicateIndex(name);
-    return held.index.currentVersion;
+    await Promise.all(changed.map((n) => this.#replicateHeld(n)));
+    return names.reduce((sum, n) => sum + this.#indexes.get(n)!.index.currentVersion, 0);
   }
 
   /**
-   * Pushes an own index to every peer serving vector_search (delta where the peer is current,
-   * else snapshot). The node also does this by itself, within a second, for peers whose
-   * capability advert arrives later. Pushes of one index run one at a time.
+   * Pushes an own index (every shard of it) to the peers that should hold it (delta where the
+   * peer is current, else snapshot). The node also does this by itself, within a second, for
+   * peers whose capability advert arrives later. Pushes of one shard run one at a time.
    */
   async replicateIndex(name: string): Promise<void> {
     this.#need();
+    const manifest = this.#manifests.get(name);
+    if (manifest === undefined) {
+      if (this.#indexes.has(name)) throw new IndexError(`index "${name}" is a replica; only its owner replicates it`);
+      throw new IndexError(`no index "${name}"`);
+    }
+    const names = manifest.shards === 1 ? [name] : Array.from({ length: manifest.shards }, (_, s) => shardName(name, s));
+    await Promise.all(names.map((n) => this.#replicateHeld(n)));
+  }
+
+  async #replicateHeld(name: string): Promise<void> {
     const held = this.#indexes.get(name);
-    if (held === undefined) throw new IndexError(`no index "${name}"`);
+    if (held === undefined) return;
     const prev = this.#replicating.get(name) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(() => this.#pushIndex(name, held));
     this.#replicating.set(name, run);
@@ -630,22 +731,46 @@ export class EdgeNetNode {
     }
   }
 
-  /** Own indexes that a vector_search peer has not acknowledged at their current version. */
+  /**
+   * The peers that should hold `name`: every vector_search peer, or with `replicas` set the top
+   * `replicas` of them by rendezvous hash (SHA-256 of name and peer key: stable as peers come and
+   * go), plus every peer that already holds a replica (it keeps receiving deltas).
+   */
+  #replicaTargets(name: string, held: HeldIndex, peers: readonly PeerInfo[]): PeerInfo[] {
+    const capable = peers.filter((p) => {
+      if (!p.capabilities.includes('vector_search')) return false;
+      const level = this.#rac!.status(p.id).level;
+      return level !== 'quarantined' && level !== 'blocked';
+    });
+    if (held.replicas === undefined || capable.length <= held.replicas) return capable;
+    const tag = new TextEncoder().encode(name);
+    const scored = capable.map((p) => {
+      const buf = new Uint8Array(tag.length + p.id.length);
+      buf.set(tag);
+      buf.set(p.id, tag.length);
+      return { p, h: toHex(sha256(buf)) };
+    });
+    scored.sort((a, b) => (a.h < b.h ? 1 : -1));
+    const chosen = new Set(scored.slice(0, held.replicas).map((x) => x.p));
+    for (const p of capable) if (held.peers.has(toHex(p.id))) chosen.add(p);
+    return [...chosen];
+  }
+
+  /** Own indexes that a target peer has not acknowledged at their current version. */
   #replicateToNewPeers(): void {
     const t = this.#transport;
     if (t === undefined || this.#state !== 'running' || this.#identity === undefined) return;
     const me = toHex(this.#identity.publicKey);
     const now = Date.now();
-    const peers = t.peers().filter((p) => p.capabilities.includes('vector_search'));
-    if (peers.length === 0) return;
+    const peers = t.peers();
     for (const [name, held] of this.#indexes) {
       if (held.owner !== me || this.#replicating.has(name)) continue;
       const version = held.index.currentVersion;
-      const missing = peers.some((p) => {
+      const missing = this.#replicaTargets(name, held, peers).some((p) => {
         const hex = toHex(p.id);
         return held.peers.get(hex) !== version && (this.#replicaBackoff.get(hex)?.until ?? 0) <= now;
       });
-      if (missing) this.replicateIndex(name).catch(() => undefined);
+      if (missing) this.#replicateHeld(name).catch(() => undefined);
     }
   }
 
@@ -655,7 +780,7 @@ export class EdgeNetNode {
     if (t === undefined || this.#state !== 'running') return;
     const version = held.index.currentVersion;
     await Promise.all(
-      t.peers().filter((p) => p.capabilities.includes('vector_search')).map(async (p) => {
+      this.#replicaTargets(name, held, t.peers()).map(async (p) => {
         const hex = toHex(p.id);
         const known = held.peers.get(hex);
         if (known === version) return;
@@ -675,23 +800,49 @@ export class EdgeNetNode {
     );
   }
 
-  /** Version of a held index (own or replica), or undefined. */
+  /** Version of a held index or shard (`<name>.<s>`), own or replica; for an own sharded index the sum over its shards. */
   indexVersion(name: string): number | undefined {
+    const m = this.#manifests.get(name);
+    if (m !== undefined && m.shards > 1) {
+      let v = 0;
+      for (let s = 0; s < m.shards; s++) v += this.#indexes.get(shardName(name, s))?.index.currentVersion ?? 0;
+      return v;
+    }
     return this.#indexes.get(name)?.index.currentVersion;
   }
 
   /**
-   * How many peers advertise a replica of index `name` at its current version here: the peers a
-   * `vector_search` on it can be routed to (0 until the replicas' adverts have arrived).
+   * How many peers advertise a replica of index (or shard) `name` at its current version here
+   * (at the newest advertised version where this node holds none): the peers a `vector_search`
+   * on it can be routed to (0 until the replicas' adverts have arrived). For an own sharded
+   * index: the smallest count over its shards.
    */
   indexHolders(name: string): number {
-    const version = this.indexVersion(name);
-    if (version === undefined || this.#transport === undefined) return 0;
+    const m = this.#manifests.get(name);
+    if (m !== undefined && m.shards > 1) {
+      let min = Infinity;
+      for (let s = 0; s < m.shards; s++) min = Math.min(min, this.indexHolders(shardName(name, s)));
+      return min;
+    }
+    const peers = this.#transport?.peers() ?? [];
+    // Not held here: the newest version any peer advertises (what a query would pin).
+    let version = this.#indexes.get(name)?.index.currentVersion;
+    if (version === undefined) {
+      const prefix = `index:${name}@`;
+      for (const p of peers) for (const c of p.capabilities) if (c.startsWith(prefix)) version = Math.max(version ?? -1, Number(c.slice(prefix.length)));
+    }
+    if (version === undefined) return 0;
     const cap = `index:${name}@${version}`;
-    return this.#transport.peers().filter((p) => p.capabilities.includes(cap)).length;
+    return peers.filter((p) => p.capabilities.includes(cap)).length;
   }
 
-  /** The held index itself (read-only use: search locally, compare). */
+  /** The layout of an own index (`shards`, `replicas`), or undefined. */
+  indexLayout(name: string): { shards: number; replicas: number | undefined } | undefined {
+    const m = this.#manifests.get(name);
+    return m === undefined ? undefined : { shards: m.shards, replicas: m.replicas };
+  }
+
+  /** A held index or shard itself (read-only use: search locally, compare). */
   getIndex(name: string): HnswIndex | undefined {
     return this.#indexes.get(name)?.index;
   }
@@ -704,15 +855,108 @@ export class EdgeNetNode {
    * (escrow refunded) when no verified result came back.
    */
   async submitTask<R = unknown>(type: string, payload: unknown, maxCost: number, options: SubmitOptions = {}): Promise<TaskOutcome<R>> {
-    const { identity, ledger, account } = this.#need();
+    this.#need();
     if (!Number.isSafeInteger(maxCost) || maxCost < 0) throw new InvalidPayloadError('maxCost must be a non-negative integer (base units)');
     const spec = this.#registry.get(type);
     const wire = spec.normalize(payload) as Record<string, unknown>;
     if (type === 'vector_search') {
-      const held = this.#indexes.get(wire.index as string);
-      if (held === undefined) throw new IndexError(`no index "${String(wire.index)}" on this node`);
-      if ((payload as { version?: number }).version === undefined) wire.version = held.index.currentVersion;
+      const pinned = (payload as { version?: number }).version;
+      const plan = this.#searchPlan(wire.index as string, pinned);
+      if (plan.length > 1) return (await this.#shardedSearch(wire.index as string, plan, wire, maxCost, options)) as TaskOutcome<R>;
+      wire.index = plan[0]!.index;
+      wire.version = plan[0]!.version;
     }
+    return this.#submitOne<R>(type, spec, wire, maxCost, options);
+  }
+
+  /**
+   * Where a vector_search on `name` goes: one (index, version) per shard. From this node's own
+   * layout or held replica, else from the peers' adverts (the owner advertises
+   * `manifest:<name>/<shards>`, holders `index:<name>[.<s>]@<version>`; the newest advertised
+   * version of each shard is pinned).
+   */
+  #searchPlan(name: string, pinned: number | undefined): { index: string; version: number }[] {
+    const m = this.#manifests.get(name);
+    const held = this.#indexes.get(name);
+    if (m !== undefined && m.shards > 1) {
+      if (pinned !== undefined) throw new IndexError(`"${name}" is sharded: pin a version per shard by querying "${name}.<s>"`);
+      return Array.from({ length: m.shards }, (_, s) => ({ index: shardName(name, s), version: this.#indexes.get(shardName(name, s))!.index.currentVersion }));
+    }
+    if (held !== undefined) return [{ index: name, version: pinned ?? held.index.currentVersion }];
+    const peers = this.#transport?.peers() ?? [];
+    const layouts = new Set<number>();
+    const newest = new Map<string, number>();
+    for (const p of peers) {
+      for (const c of p.capabilities) {
+        const lm = /^manifest:([a-z0-9_-]{1,48})\/([0-9]{1,3})$/.exec(c);
+        if (lm !== null && lm[1] === name) layouts.add(Number(lm[2]));
+        const im = /^index:([a-z0-9_.-]{1,52})@([0-9]{1,15})$/.exec(c);
+        if (im !== null) newest.set(im[1]!, Math.max(newest.get(im[1]!) ?? -1, Number(im[2])));
+      }
+    }
+    if (layouts.size > 1) throw new IndexError(`peers advertise conflicting layouts for "${name}": query from a node that holds it, or one shard "${name}.<s>" at a time`);
+    const shards = layouts.size === 1 ? [...layouts][0]! : 1;
+    if (shards > 1 && pinned !== undefined) throw new IndexError(`"${name}" is sharded: pin a version per shard by querying "${name}.<s>"`);
+    if (shards < 1 || shards > MAX_SHARDS) throw new IndexError(`"${name}" has an invalid advertised layout`);
+    const names = shards === 1 ? [name] : Array.from({ length: shards }, (_, s) => shardName(name, s));
+    return names.map((n) => {
+      const v = pinned ?? newest.get(n);
+      if (v === undefined) throw new IndexError(`no index "${n}" on this node or any connected peer`);
+      return { index: n, version: v };
+    });
+  }
+
+  /**
+   * A query on a sharded index: one vector_search per shard (each quoted, escrowed, routed to that
+   * shard's holders, verified and settled on its own, with at most maxCost / shards), then the
+   * k nearest of the union. Results within a shard are ordered by distance; ties across shards by id.
+   */
+  async #shardedSearch(name: string, plan: { index: string; version: number }[], wire: Record<string, unknown>, maxCost: number, options: SubmitOptions): Promise<TaskOutcome<VectorSearchResult>> {
+    const per = Math.floor(maxCost / plan.length);
+    const settled = await Promise.allSettled(
+      plan.map((sh) => this.#submitOne<VectorSearchResult>('vector_search', vectorSearchSpec as TaskSpec, { ...wire, index: sh.index, version: sh.version }, per, options)),
+    );
+    const outcomes: TaskOutcome<VectorSearchResult>[] = [];
+    const failures: { shard: string; error: unknown }[] = [];
+    settled.forEach((r, i) => (r.status === 'fulfilled' ? outcomes.push(r.value) : failures.push({ shard: plan[i]!.index, error: r.reason })));
+    if (failures.length > 0) {
+      const refunded = failures.reduce((sum, f) => sum + (TaskFailedError.isInstance(f.error) ? (f.error as TaskFailedError).refunded : 0), 0);
+      const first = failures[0]!;
+      const paid = outcomes.reduce((sum, o) => sum + o.cost, 0);
+      throw new TaskFailedError(
+        'shard-failed',
+        refunded,
+        `${failures.length} of ${plan.length} shards of "${name}" failed (first: ${first.shard}: ${(first.error as Error)?.message ?? String(first.error)}); ${paid} base units were paid for the shards that completed`,
+      );
+    }
+    const k = wire.k as number;
+    const merged: { id: string | number; d: number }[] = [];
+    for (const o of outcomes) o.result.ids.forEach((id, i) => merged.push({ id, d: o.result.distances[i]! }));
+    merged.sort((a, b) => a.d - b.d || (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+    const top = merged.slice(0, k);
+    const distances = Float32Array.from(top.map((x) => x.d));
+    const result: VectorSearchResult = { ids: top.map((x) => x.id), distances };
+    const unique = (xs: string[]) => [...new Set(xs)];
+    let weakest = VERIFICATION_ORDER.length - 1;
+    for (const o of outcomes) weakest = Math.min(weakest, VERIFICATION_ORDER.indexOf(o.verification));
+    return {
+      taskId: toHex(crypto.getRandomValues(new Uint8Array(32))),
+      type: 'vector_search',
+      result,
+      resultHash: toHex(sha256(encodePayload({ ids: result.ids, distances: new Uint8Array(distances.buffer) }))),
+      executedBy: unique(outcomes.flatMap((o) => [...o.executedBy])),
+      rejected: unique(outcomes.flatMap((o) => [...o.rejected])),
+      verification: VERIFICATION_ORDER[weakest]!,
+      quote: outcomes.reduce((sum, o) => sum + o.quote, 0),
+      cost: outcomes.reduce((sum, o) => sum + o.cost, 0),
+      refunded: outcomes.reduce((sum, o) => sum + o.refunded, 0),
+      shards: outcomes,
+    };
+  }
+
+  /** One task (or one shard of a sharded query): quote, escrow, route, verify, settle. */
+  async #submitOne<R>(type: string, spec: TaskSpec, wire: Record<string, unknown>, maxCost: number, options: SubmitOptions): Promise<TaskOutcome<R>> {
+    const { identity, ledger, account } = this.#need();
     const payloadBytes = encodePayload(wire);
     const units = spec.units(wire);
     const quote = Number(this.#pool.priceFor(units));
@@ -724,6 +968,12 @@ export class EdgeNetNode {
     const ranked = placement === 'local' ? [] : this.#rank(type, wire, placement === 'trusted');
     if (ranked.length === 0) {
       // No capable (for private tasks: trusted) peer: the own node is always an allowed place.
+      if (type === 'vector_search') {
+        const held = this.#indexes.get(wire.index as string);
+        if (held === undefined || held.index.currentVersion !== wire.version) {
+          throw new IndexError(`no peer serves "${String(wire.index)}" at version ${String(wire.version)} and this node does not hold it`);
+        }
+      }
       const out = await this.#runLocal(type, payloadBytes);
       this.#counters.local++;
       return this.#outcome(taskHex, type, spec, out, [toHex(identity.publicKey)], [], 'local', quote, 0, 0);
@@ -770,7 +1020,8 @@ export class EdgeNetNode {
       if (!replicate && collected.length === 1) accepted = collected;
       else if (groups.length > 0 && groups[0]!.length >= QUORUM && (groups.length === 1 || groups[0]!.length > groups[1]!.length)) accepted = groups[0];
       let localResult: { result: Uint8Array; ms: number } | undefined;
-      if (accepted === undefined && collected.length > 0 && spec.deterministic) {
+      const canCheck = type !== 'vector_search' || this.#indexes.get(wire.index as string)?.index.currentVersion === wire.version;
+      if (accepted === undefined && collected.length > 0 && spec.deterministic && canCheck) {
         // No quorum (too few answers, or a tie): this node re-executes; its own answer decides.
         localResult = await this.#runLocal(type, payloadBytes);
         const lh = toHex(sha256(localResult.result));
@@ -1148,7 +1399,7 @@ export class EdgeNetNode {
   /** A replica from its owner: snapshot (new) or delta (one writer: only the first owner is accepted). */
   async #indexSync(fromHex: string, body: { name: string; snapshot?: Uint8Array; delta?: Uint8Array }): Promise<Uint8Array> {
     const identity = this.#identity!;
-    if (!INDEX_NAME_RE.test(body.name)) throw new ProtocolError('schema', 'bad index name');
+    if (!HELD_NAME_RE.test(body.name)) throw new ProtocolError('schema', 'bad index name');
     const held = this.#indexes.get(body.name);
     if (held !== undefined && held.owner !== fromHex) throw new ProtocolError('not-owner', 'index has another owner');
     try {
@@ -1361,7 +1612,7 @@ export class EdgeNetNode {
       throw new StorageError('indexes.json is not readable', { cause: error });
     }
     for (const [name, owner] of Object.entries(owners)) {
-      if (!INDEX_NAME_RE.test(name) || typeof owner !== 'string') continue;
+      if (!HELD_NAME_RE.test(name) || typeof owner !== 'string') continue;
       const bytes = await st.get(`index.${name}.hnsw`);
       if (bytes === undefined) continue;
       let index: HnswIndex;
@@ -1373,6 +1624,30 @@ export class EdgeNetNode {
       this.#indexes.set(name, { index, owner, peers: new Map() });
       await this.#executor!.loadIndex(name, bytes);
     }
+    const rawManifests = await st.get('manifests.json');
+    if (rawManifests === undefined) return;
+    let manifests: Record<string, Manifest>;
+    try {
+      manifests = JSON.parse(new TextDecoder().decode(rawManifests)) as Record<string, Manifest>;
+    } catch (error) {
+      throw new StorageError('manifests.json is not readable', { cause: error });
+    }
+    for (const [name, m] of Object.entries(manifests)) {
+      if (!INDEX_NAME_RE.test(name) || !Number.isInteger(m?.shards) || m.shards < 1 || m.shards > MAX_SHARDS) throw new StorageError(`manifests.json: bad layout for "${name}"`);
+      const names = m.shards === 1 ? [name] : Array.from({ length: m.shards }, (_, i) => shardName(name, i));
+      for (const n of names) {
+        const h = this.#indexes.get(n);
+        if (h === undefined) throw new StorageError(`index ${n} of "${name}" is missing from storage`);
+        if (m.replicas !== undefined) h.replicas = m.replicas;
+      }
+      this.#manifests.set(name, m);
+    }
+  }
+
+  async #persistManifests(): Promise<void> {
+    const out: Record<string, Manifest> = {};
+    for (const [n, m] of this.#manifests) out[n] = m;
+    await this.#storage!.put('manifests.json', new TextEncoder().encode(JSON.stringify(out)));
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -1382,6 +1657,8 @@ export class EdgeNetNode {
     if (t === undefined || this.#state !== 'running') return;
     const caps: string[] = this.#duty.paused ? [] : this.#registry.types().filter((ty) => this.#registry.get(ty).placement !== 'local');
     if (!this.#duty.paused) for (const [name, h] of this.#indexes) caps.push(`index:${name}@${h.index.currentVersion}`);
+    // The layout of own sharded indexes, so any node can fan a query out (even while paused).
+    for (const [name, m] of this.#manifests) if (m.shards > 1) caps.push(`manifest:${name}/${m.shards}`);
     t.advertise(caps, this.#queue.length / this.#cfg.queueCapacity);
   }
 

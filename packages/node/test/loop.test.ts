@@ -17,6 +17,7 @@ import {
   TASK_CLAIM_CTX,
   TaskFailedError,
   sealResult,
+  shardOf,
   type EdgeNetNode,
   type EmbeddingResult,
   type RequestHandler,
@@ -355,6 +356,9 @@ describe('persistence', () => {
     await a.start();
     await a.createIndex('docs', INDEX);
     await a.insertVectors('docs', IDS, VECS);
+    await a.createIndex('parts', { ...INDEX, shards: 3, replicas: 2 });
+    await a.insertVectors('parts', IDS, VECS);
+    const parts = await a.submitTask<VectorSearchResult>('vector_search', { index: 'parts', vector: QUERY, k: 5 }, 1_000_000);
     const peer = toHex(keyFor(SEED, 9).publicKey);
     a.recordTaskRouting('vector_search', peer, 0.8);
     const id = a.nodeId();
@@ -372,10 +376,112 @@ describe('persistence', () => {
     expect(b.ruvBalance()).toBe(balance);
     expect(b.getStats().ruv_staked).toBe(stake);
     expect(b.indexVersion('docs')).toBe(version);
+    // The sharded index: its layout, every shard, and the merged answer are back.
+    expect(b.indexLayout('parts')).toEqual({ shards: 3, replicas: 2 });
+    expect(b.indexVersion('parts')).toBe(IDS.length);
+    expect((await b.submitTask<VectorSearchResult>('vector_search', { index: 'parts', vector: QUERY, k: 5 }, 1_000_000)).result.ids).toEqual(parts.result.ids);
     expect(b.routingValue('vector_search', peer)).toBe(q);
     expect(q).toBeCloseTo(0.16, 10);
     expect(b.getIndex('docs')!.search(Float32Array.from(QUERY), 5).ids).toEqual(search.ids);
     const r = await b.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000);
     expect(r.result.ids).toEqual(oracleSearch().ids);
+  });
+});
+
+describe('sharded indexes', () => {
+  /** The k nearest of the union of every shard's own top k (what the fan-out must return). */
+  function shardOracle(owner: EdgeNetNode, name: string, shards: number, query: number[], k: number) {
+    const all: { id: string | number; d: number }[] = [];
+    for (let s = 0; s < shards; s++) {
+      const r = owner.getIndex(`${name}.${s}`)!.search(Float32Array.from(query), k);
+      r.ids.forEach((id, i) => all.push({ id, d: Math.fround(r.distances[i]!) }));
+    }
+    all.sort((a, b) => a.d - b.d || (String(a.id) < String(b.id) ? -1 : 1));
+    return all.slice(0, k);
+  }
+
+  it('spreads shards over rendezvous-chosen replicas, fans a query out from a node holding nothing, merges the top k, and ships inserts as deltas', async () => {
+    const net = createMemoryNetwork();
+    const owner = await started(config(SEED, 0, net));
+    const workers: EdgeNetNode[] = [];
+    for (let i = 1; i <= 4; i++) workers.push(await started(config(SEED, i, net, { latencyMs: 10 + i })));
+    // A submitter that serves nothing (paused: no capabilities, so it is never a replica target).
+    const client = await started(config(SEED, 9, net));
+    client.pause();
+    const all = [owner, ...workers, client];
+    await owner.createIndex('docs', { ...INDEX, shards: 3, replicas: 2 });
+    expect(owner.indexLayout('docs')).toEqual({ shards: 3, replicas: 2 });
+    const version = await owner.insertVectors('docs', IDS, VECS);
+    // Every vector sits in exactly the shard shardOf names, and nowhere else.
+    for (let s = 0; s < 3; s++) {
+      const idx = owner.getIndex(`docs.${s}`)!;
+      for (const id of IDS) expect(idx.has(id)).toBe(shardOf(id, 3) === s);
+    }
+    expect(version).toBe(IDS.length);
+    // Each shard on exactly `replicas` workers; the paused client holds nothing.
+    for (let s = 0; s < 3; s++) {
+      const holders = workers.filter((w) => w.indexVersion(`docs.${s}`) === owner.indexVersion(`docs.${s}`));
+      expect(holders).toHaveLength(2);
+    }
+    expect(workers.reduce((n, w) => n + [0, 1, 2].filter((s) => w.getIndex(`docs.${s}`) !== undefined).length, 0)).toBe(6);
+    for (let s = 0; s < 3; s++) expect(client.getIndex(`docs.${s}`)).toBeUndefined();
+    await until(() => owner.indexHolders('docs') === 2, 5_000);
+    await converge(all);
+
+    const want = shardOracle(owner, 'docs', 3, QUERY, 7);
+    const balance = client.ruvBalance();
+    const r = await client.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 7 }, 1_000_000_000);
+    expect(r.result.ids).toEqual(want.map((x) => x.id));
+    expect([...r.result.distances]).toEqual(want.map((x) => x.d));
+    // The merge covers every vector: brute force over all 60 agrees on the nearest (exact at this size).
+    const brute = createIndex(INDEX);
+    brute.addBatch(IDS, VECS);
+    expect(r.result.ids).toEqual(brute.search(Float32Array.from(QUERY), 7, { efSearch: 200 }).ids);
+    expect(r.shards).toHaveLength(3);
+    r.shards!.forEach((sh, s) => {
+      const holders = [owner, ...workers].filter((w) => w.getIndex(`docs.${s}`) !== undefined).map((w) => w.nodeId());
+      for (const by of sh.executedBy) expect(holders).toContain(by);
+    });
+    expect(r.executedBy).not.toContain(client.nodeId());
+    expect(r.cost).toBe(r.shards!.reduce((sum, sh) => sum + sh.cost, 0));
+    await converge(all);
+    expect(client.ruvBalance()).toBe(balance - r.cost);
+    for (const n of all) expect(conserved(n).lhs).toBe(conserved(n).rhs);
+
+    // An update moves a vector close to the query: it replicates as a delta and wins the next query.
+    const near = QUERY.map((x) => x + 1e-3);
+    await owner.insertVectors('docs', ['doc-7'], [near]);
+    const s7 = shardOf('doc-7', 3);
+    for (const w of workers) if (w.getIndex(`docs.${s7}`) !== undefined) expect(w.indexVersion(`docs.${s7}`)).toBe(owner.indexVersion(`docs.${s7}`));
+    await until(() => owner.indexHolders('docs') === 2, 5_000);
+    await until(() => {
+      try {
+        return client.getOptimalPeers('vector_search', 10).length > 0 && workers.some((w) => w.getIndex(`docs.${s7}`)?.has('doc-7'));
+      } catch {
+        return false;
+      }
+    }, 5_000);
+    const again = await client.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 3 }, 1_000_000_000);
+    expect(again.result.ids[0]).toBe('doc-7');
+    expect(again.result.ids).toEqual(shardOracle(owner, 'docs', 3, QUERY, 3).map((x) => x.id));
+  });
+
+  it('checks every input before any shard changes, and refuses bad layouts', async () => {
+    const n = await started(config(SEED, 0));
+    await expect(n.createIndex('bad', { ...INDEX, shards: 0 })).rejects.toMatchObject({ code: 'ERR_NODE_INDEX' });
+    await expect(n.createIndex('bad', { ...INDEX, shards: 3, replicas: 0 })).rejects.toMatchObject({ code: 'ERR_NODE_INDEX' });
+    await n.createIndex('docs', { ...INDEX, shards: 4 });
+    const vecs = VECS.slice(0, 10).map((v) => [...v]);
+    vecs[9] = [...vecs[9]!.slice(0, 7), Number.NaN];
+    await expect(n.insertVectors('docs', IDS.slice(0, 10), vecs)).rejects.toMatchObject({ code: 'ERR_NODE_INDEX' });
+    for (let s = 0; s < 4; s++) expect(n.getIndex(`docs.${s}`)!.size).toBe(0);
+    await n.insertVectors('docs', IDS, VECS);
+    expect(n.indexVersion('docs')).toBe(IDS.length);
+    // With no peers the owner answers from its own shards; the result is the merged top k.
+    const r = await n.submitTask<VectorSearchResult>('vector_search', { index: 'docs', vector: QUERY, k: 5 }, 1_000_000);
+    expect(r.result.ids).toEqual(shardOracle(n, 'docs', 4, QUERY, 5).map((x) => x.id));
+    expect(r.verification).toBe('local');
+    await expect(n.submitTask('vector_search', { index: 'docs', vector: QUERY, k: 5, version: 3 }, 1_000_000)).rejects.toMatchObject({ code: 'ERR_NODE_INDEX' });
+    await expect(n.submitTask('vector_search', { index: 'nope', vector: QUERY, k: 5 }, 1_000_000)).rejects.toMatchObject({ code: 'ERR_NODE_INDEX' });
   });
 });

@@ -10,6 +10,7 @@ import { toHex } from '@edge/identity';
 import { createIndex, type IndexOptions } from '@edge/hnsw';
 import { loadDefaultModel, match } from '@edge/embed';
 import { testSeed, prng, seededBytes } from '@edge/tooling/seed';
+import { shardOf } from '../src/index.js';
 import { POLICY, WORKER_STAKE } from './helpers.js';
 import { assertBuilt, killAll, spawnNode, until, type Proc } from './procs.js';
 
@@ -269,5 +270,39 @@ describe('five processes on 127.0.0.1', () => {
     } finally {
       await Promise.all(workers.map((w) => w.call('hang', { on: false })));
     }
+  }, 150_000);
+
+  it('a sharded index: shards on rendezvous-chosen workers, a query from a process that holds none fans out and merges the top k', async () => {
+    const SHARDS = 2;
+    await submitter.call('createIndex', { name: 'parts', options: { ...INDEX, shards: SHARDS, replicas: 2 } });
+    await submitter.call('insertVectors', { name: 'parts', ids: IDS, vectors: VECS });
+    // The oracle: the same shards built here (same options and insertion order), each searched, merged.
+    const shards = Array.from({ length: SHARDS }, () => createIndex(INDEX));
+    const groups = Array.from({ length: SHARDS }, () => ({ ids: [] as string[], vecs: [] as number[][] }));
+    IDS.forEach((id, i) => {
+      const g = groups[shardOf(id, SHARDS)]!;
+      g.ids.push(id);
+      g.vecs.push(VECS[i]!);
+    });
+    groups.forEach((g, s) => shards[s]!.addBatch(g.ids, g.vecs));
+    const merged = shards.flatMap((idx) => {
+      const r = idx.search(Float32Array.from(QUERY), 5);
+      return r.ids.map((id, i) => ({ id, d: Math.fround(r.distances[i]!) }));
+    });
+    merged.sort((a, b) => a.d - b.d || (String(a.id) < String(b.id) ? -1 : 1));
+    const want = merged.slice(0, 5);
+    // The hub (paused, holds nothing) sees two replicas of each shard advertised.
+    for (let s = 0; s < SHARDS; s++) await until(`two holders of parts.${s}`, async () => (await hub.call<number>('indexHolders', { name: `parts.${s}` })) >= 2, 45_000);
+    const s0 = await converged();
+    const before = s0[0]!.accounts[hub.id]!;
+    const vs = await hub.call('submit', { type: 'vector_search', payload: { index: 'parts', vector: QUERY, k: 5 }, maxCost: MAX });
+    expect(vs.result.ids).toEqual(want.map((x) => x.id));
+    expect(vs.result.distances).toEqual(want.map((x) => x.d));
+    expect(vs.shards).toHaveLength(SHARDS);
+    expect(vs.executedBy).not.toContain(hub.id);
+    expect(vs.rejected).toEqual([]);
+    const states = await converged();
+    expect(states[0]!.accounts[hub.id]!.balance).toBe(before.balance - vs.cost);
+    for (const st of states) expect(conserved(st)).toBe(true);
   }, 150_000);
 });
