@@ -37,6 +37,7 @@ export class EdgeNetConfig {
       stake: 0,
       queueCapacity: 16,
       taskTimeoutMs: 30_000,
+      canaryRate: 0.02,
       now: Date.now,
       random: Math.random,
     };
@@ -145,6 +146,16 @@ export class EdgeNetConfig {
   }
 
   /** How long a worker has to answer an offer, ms. */
+  /**
+   * Probability (0..1, default 0.02) that a task sampled out of replication (its worker is
+   * trusted) is accompanied by a known-answer canary sent to the same worker (docs/tasks.md).
+   */
+  canaryRate(rate: number): this {
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new ConfigError('canaryRate', 'must be a number in [0, 1]');
+    this.#c.canaryRate = rate;
+    return this;
+  }
+
   taskTimeout(ms: number): this {
     if (!Number.isSafeInteger(ms) || ms < 10 || ms > 3_600_000) throw new ConfigError('taskTimeout', 'must be an integer in [10, 3600000] ms');
     this.#c.taskTimeoutMs = ms;

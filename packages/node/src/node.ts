@@ -109,6 +109,8 @@ export interface TaskOutcome<R = unknown> {
   readonly rejected: readonly string[];
   /** For a sharded vector_search: the weakest verification among the shards. */
   readonly verification: Verification;
+  /** Whether a known-answer canary went to the worker with this task, and how it answered. */
+  readonly canary?: 'passed' | 'failed' | 'unanswered';
   /** Sharded vector_search: the outcome of each shard's sub-task, in shard order. */
   readonly shards?: readonly TaskOutcome<VectorSearchResult>[];
   /** AMM quote per execution, base units. */
@@ -132,6 +134,9 @@ export interface NodeStats {
   readonly tasks_local: number;
   readonly tasks_failed: number;
   readonly faults_detected: number;
+  /** Known-answer canaries sent, and how many came back wrong. */
+  readonly canaries_sent: number;
+  readonly canaries_failed: number;
   /** Verified rac evidence this node published on the evidence topic. */
   readonly evidence_published: number;
   /** Evidence from peers that verified here and quarantined the accused. */
@@ -235,6 +240,17 @@ export const EVIDENCE_KIND = 'wrong-result';
 /** Largest evidence the topic carries (its `evidence` field). */
 const MAX_GOSSIP_EVIDENCE = 60 * 1024;
 
+/** A verified (payload, result) pair a canary can reuse. */
+interface KnownAnswer {
+  readonly payload: Uint8Array;
+  readonly units: number;
+  readonly resHex: string;
+  /** Capability the worker must advertise (vector_search: the pinned index version). */
+  readonly requires?: string;
+}
+/** Known answers kept per task type. */
+const KNOWN_ANSWERS = 32;
+
 /** Origin of ledger updates that came from peers (not re-gossiped). */
 const REMOTE = Symbol('edge-node-remote');
 /** Interval of the background ledger exchange with one peer (round robin). */
@@ -296,7 +312,9 @@ export class EdgeNetNode {
   #collecting = false;
   #collectAgain = false;
   #refused: Record<string, number> = {};
-  #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0, evidencePublished: 0, evidenceAccepted: 0 };
+  #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0, evidencePublished: 0, evidenceAccepted: 0, canaries: 0, canariesFailed: 0 };
+  /** Known answers by task type (the canary pool). */
+  #known = new Map<string, KnownAnswer[]>();
   /** Peer evidence whose signatures verified but whose witnesses' stake this replica cannot see yet, by content hex. */
   #pendingEvidence = new Map<string, { bytes: Uint8Array; until: number }>();
   #onUpdate = () => this.#scheduleCollect();
@@ -520,6 +538,8 @@ export class EdgeNetNode {
       tasks_local: this.#counters.local,
       tasks_failed: this.#counters.failed,
       faults_detected: this.#counters.faults,
+      canaries_sent: this.#counters.canaries,
+      canaries_failed: this.#counters.canariesFailed,
       evidence_published: this.#counters.evidencePublished,
       evidence_accepted: this.#counters.evidenceAccepted,
       reputation: acct?.reputation ?? 0,
@@ -976,13 +996,18 @@ export class EdgeNetNode {
       }
       const out = await this.#runLocal(type, payloadBytes);
       this.#counters.local++;
+      if (spec.deterministic) this.#rememberAnswer(type, wire, payloadBytes, units, toHex(sha256(out.result)));
       return this.#outcome(taskHex, type, spec, out, [toHex(identity.publicKey)], [], 'local', quote, 0, 0);
     }
 
     // ---- quote and escrow
     const primary = ranked[0]!;
-    const replicate = spec.deterministic && this.#cfg.random() < this.replicationProbability(primary.ranked.id);
-    const planned = replicate ? Math.min(REPLICAS, ranked.length) : 1;
+    const p = this.replicationProbability(primary.ranked.id);
+    let replicate = spec.deterministic && this.#cfg.random() < p;
+    // An untrusted worker's task goes to REPLICAS workers; a trusted worker's spot check needs one
+    // more (QUORUM): disagreement still draws the spares.
+    let planned = replicate ? Math.min(p < 1 ? QUORUM : REPLICAS, ranked.length) : 1;
+    const canary = !replicate && spec.deterministic && this.#cfg.random() < this.#cfg.canaryRate ? this.#pickCanary(type, primary.info) : undefined;
     const required = quote * planned;
     if (required > maxCost) throw new MaxCostExceededError(required, maxCost);
     const balance = account.state()?.balance ?? 0;
@@ -1004,9 +1029,19 @@ export class EdgeNetNode {
         await Promise.all(batch);
       };
       const paidSlots = () => budget - collected.length;
+      // A known-answer canary to the same worker, alongside the task (its own escrow and payment).
+      const canaryRun = canary === undefined ? Promise.resolve(undefined) : this.#runCanary(primary.info, type, canary);
       await dispatch(planned);
       // Timeouts and refusals: retry elsewhere until the planned number answered or peers run out.
       while (collected.length < planned && next < ranked.length && paidSlots() > 0) await dispatch(Math.min(planned - collected.length, paidSlots()));
+      const canaryOut = await canaryRun;
+      if (canaryOut?.verdict === 'failed' && !replicate) {
+        // The trusted worker failed a question whose answer was known: its word on this task is
+        // not enough any more; the task is replicated now and decided by agreement.
+        replicate = true;
+        planned = Math.min(REPLICAS, ranked.length);
+        while (collected.length < planned && next < ranked.length && paidSlots() > 0) await dispatch(Math.min(planned - collected.length, paidSlots()));
+      }
 
       // ---- verify
       let groups = groupByResult(collected);
@@ -1057,7 +1092,13 @@ export class EdgeNetNode {
       }
       await this.#saveRouting();
       const resultBytes = accepted[0]?.result ?? localResult!.result;
-      return this.#outcome(taskHex, type, spec, { result: resultBytes }, accepted.map((a) => a.hex), liars.map((l) => l.hex), accepted.length === 0 ? 'local-check' : verification, quote, paid, refunded);
+      const finalVerification: Verification = accepted.length === 0 ? 'local-check' : verification;
+      // A result settled by agreement or by this node's own execution becomes a known answer for canaries.
+      if (spec.deterministic && (finalVerification === 'local-check' || (finalVerification === 'replicated' && accepted.length >= QUORUM))) {
+        this.#rememberAnswer(type, wire, payloadBytes, units, toHex(sha256(resultBytes)));
+      }
+      const out = this.#outcome<R>(taskHex, type, spec, { result: resultBytes }, accepted.map((a) => a.hex), liars.map((l) => l.hex), finalVerification, quote, paid + (canaryOut?.paid ?? 0), refunded);
+      return canaryOut === undefined ? out : { ...out, canary: canaryOut.verdict };
     } catch (error) {
       if (!(error instanceof TaskFailedError)) await this.#refundAll(taskId).catch(() => 0);
       throw error;
@@ -1085,6 +1126,64 @@ export class EdgeNetNode {
     const left = account.state()?.escrows.get(toHex(taskId)) ?? 0;
     if (left > 0) await account.refund(taskId, left);
     return left;
+  }
+
+  /** Keeps a verified (payload, result hash) pair per deterministic type: the canary pool (bounded, newest kept). */
+  #rememberAnswer(type: string, wire: Record<string, unknown>, payload: Uint8Array, units: number, resHex: string): void {
+    let pool = this.#known.get(type);
+    if (pool === undefined) this.#known.set(type, (pool = []));
+    if (pool.some((k) => k.resHex === resHex && equalBytes(k.payload, payload))) return;
+    const requires = type === 'vector_search' ? `index:${String(wire.index)}@${String(wire.version)}` : undefined;
+    pool.push({ payload, units, resHex, ...(requires !== undefined ? { requires } : {}) });
+    if (pool.length > KNOWN_ANSWERS) pool.shift();
+  }
+
+  /** A known answer `peer` can compute (for vector_search: an index version it still advertises). */
+  #pickCanary(type: string, peer: PeerInfo): KnownAnswer | undefined {
+    const pool = (this.#known.get(type) ?? []).filter((k) => k.requires === undefined || peer.capabilities.includes(k.requires));
+    if (pool.length === 0) return undefined;
+    return pool[Math.floor(this.#cfg.random() * pool.length)]!;
+  }
+
+  /**
+   * Sends a canary — a task whose answer this node already knows, under a fresh task id, so the
+   * worker cannot tell it from real work — with its own escrow. Right: paid like any task and
+   * counted as a verified result. Wrong: not paid (escrow refunded), trust reset (its next tasks
+   * are replicated, where a lie becomes provable rac evidence), routing value down.
+   */
+  async #runCanary(peer: PeerInfo, type: string, known: KnownAnswer): Promise<{ verdict: 'passed' | 'failed' | 'unanswered'; paid: number }> {
+    const { account, ledger } = this.#need();
+    const hex = toHex(peer.id);
+    const id = crypto.getRandomValues(new Uint8Array(32));
+    const price = Number(this.#pool.priceFor(known.units));
+    try {
+      await account.hold(id, price);
+    } catch {
+      return { verdict: 'unanswered', paid: 0 };
+    }
+    this.#counters.canaries++;
+    const c = await this.#offer(peer, type, id, known.payload, known.units, price);
+    if (c === undefined) {
+      await this.#refundAll(id).catch(() => 0);
+      return { verdict: 'unanswered', paid: 0 };
+    }
+    if (c.resHex !== known.resHex) {
+      this.#counters.canariesFailed++;
+      this.#counters.faults++;
+      this.#routing.fault(hex);
+      this.#routing.record(type, hex, -1);
+      await this.#refundAll(id).catch(() => 0);
+      return { verdict: 'failed', paid: 0 };
+    }
+    const work = Math.min(Math.floor(c.workMs / 1000), Math.floor(price * ledger.policy.maxWorkPerUnit));
+    try {
+      await account.pay({ task: id, to: c.peer, amount: price, result: c.res, work, witnesses: [] });
+    } catch {
+      await this.#refundAll(id).catch(() => 0);
+      return { verdict: 'passed', paid: 0 };
+    }
+    this.#routing.verified(hex);
+    return { verdict: 'passed', paid: price };
   }
 
   /** Runs a task on this node's worker thread (encryption: on the session key, see tasks.ts). */

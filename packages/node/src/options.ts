@@ -25,6 +25,8 @@ export interface ResolvedConfig {
   /** Offers waiting for the duty cycle beyond this are refused as `busy`. */
   readonly queueCapacity: number;
   readonly taskTimeoutMs: number;
+  /** Probability that a task given to one trusted worker (not replicated) comes with a known-answer canary. */
+  readonly canaryRate: number;
   readonly now: () => number;
   readonly random: () => number;
 }

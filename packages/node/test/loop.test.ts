@@ -485,3 +485,79 @@ describe('sharded indexes', () => {
     await expect(n.submitTask('vector_search', { index: 'nope', vector: QUERY, k: 5 }, 1_000_000)).rejects.toMatchObject({ code: 'ERR_NODE_INDEX' });
   });
 });
+
+describe('adaptive verification', () => {
+  it('replication and canaries fall as a worker builds a record; one caught lie resets it', async () => {
+    const net = createMemoryNetwork();
+    let lying = false;
+    // Answers square tasks wrongly (one value off), with a valid signed claim, once switched on.
+    const lie = (key: PiKey, handler: RequestHandler): RequestHandler => async (from, req, signal) => {
+      const reply = await handler(from, req, signal);
+      if (!lying) return reply;
+      const env = openSync(reply);
+      const b = env.body as { ok?: boolean; task: Uint8Array; offer: Uint8Array; result: Uint8Array; work: number };
+      if (env.type !== RESULT_TYPE || b.ok !== true) return reply;
+      const v = (decodeCanonical(b.result) as { ok: true; value: { squares: number[] } }).value;
+      const wrong = encodeCanonical({ squares: v.squares.map((x, i) => (i === 0 ? x + 1 : x)) });
+      const claim = signClaim(key, { ctx: TASK_CLAIM_CTX, subject: b.task, value: sha256(wrong) });
+      return sealResult(key, { task: b.task, offer: b.offer, ok: true, result: wrong, work: b.work, claim });
+    };
+    const square = { type: 'square', module: new URL('./fixtures/square.mjs', import.meta.url), units: () => 1 };
+    const mk = async (i: number, opts: Parameters<typeof config>[3] = {}, canary = 0) => {
+      const c = config(SEED, i, net, opts).canaryRate(canary);
+      const n = c.build();
+      n.registerTask(square);
+      await n.start();
+      nodes.push(n);
+      return n;
+    };
+    // The submitter sends a canary with a tenth of the tasks it does not replicate.
+    const s = await mk(0, {}, 0.1);
+    const fast = await mk(1, { latencyMs: 1, wrap: lie });
+    const others = [await mk(2, { latencyMs: 30 }), await mk(3, { latencyMs: 40 })];
+    await converge([s, fast, ...others]);
+
+    const checked: boolean[] = [];
+    const TASKS = 160;
+    for (let i = 0; i < TASKS; i++) {
+      const r = await s.submitTask<{ squares: number[] }>('square', { values: [i, i + 1] }, 1_000_000_000);
+      expect(r.result.squares).toEqual([i * i, (i + 1) * (i + 1)]);
+      checked.push(r.verification !== 'sampled' || r.canary !== undefined);
+    }
+    const share = (xs: boolean[]) => xs.filter(Boolean).length / xs.length;
+    console.log(`checked share: first 10 ${share(checked.slice(0, 10))}, last 60 ${share(checked.slice(-60))}, canaries ${s.getStats().canaries_sent}`);
+    // New worker: every task replicated. A long record: most tasks accepted on its word.
+    expect(share(checked.slice(0, 10))).toBe(1);
+    expect(share(checked.slice(-60))).toBeLessThan(0.45);
+    expect(share(checked.slice(-60))).toBeLessThan(share(checked.slice(10, 40)));
+    expect(s.replicationProbability(fast.nodeId())).toBeLessThan(0.2);
+    expect(s.getStats().canaries_sent).toBeGreaterThan(0);
+    expect(s.getStats().canaries_failed).toBe(0);
+
+    // The trusted worker starts lying on everything. Until it is caught, a task accepted on its
+    // word alone (sampled, no canary) can carry its lie: that is the price of sampling, bounded by
+    // how fast a replication or a canary catches it. Once caught, its record is back to zero.
+    lying = true;
+    let wrongAccepted = 0;
+    let caughtAfter = -1;
+    for (let i = 0; i < 80 && caughtAfter < 0; i++) {
+      const r = await s.submitTask<{ squares: number[] }>('square', { values: [1000 + i, 7] }, 1_000_000_000);
+      if (r.result.squares[0] !== (1000 + i) ** 2) {
+        expect(r.verification).toBe('sampled');
+        wrongAccepted++;
+      }
+      if (r.rejected.includes(fast.nodeId()) || r.canary === 'failed') caughtAfter = i;
+      if (r.canary === 'failed') expect(r.verification).toBe('replicated');
+    }
+    console.log(`liar caught after ${caughtAfter + 1} tasks; ${wrongAccepted} sampled results accepted before`);
+    expect(caughtAfter).toBeGreaterThanOrEqual(0);
+    expect(s.replicationProbability(fast.nodeId())).toBe(1);
+    // From now on it is never trusted alone: a task it takes part in is replicated and its lie outvoted.
+    for (let i = 0; i < 8; i++) {
+      const r = await s.submitTask<{ squares: number[] }>('square', { values: [2000 + i, 3] }, 1_000_000_000);
+      expect(r.result.squares).toEqual([(2000 + i) ** 2, 9]);
+      if (r.verification === 'sampled') expect(r.executedBy).not.toContain(fast.nodeId());
+    }
+    expect(s.getStats().faults_detected).toBeGreaterThan(0);
+  });
+});
