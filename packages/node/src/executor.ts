@@ -1,9 +1,11 @@
 /**
  * Off-main-thread execution and the duty cycle.
  *
- * `Executor` owns one worker_threads Worker (executor-worker.js) that runs every task handler and
- * holds the replicas of the vector indexes the node serves. `memoryLimit` becomes the worker's
- * V8 heap limit (`resourceLimits`), so a runaway handler dies alone, not the node.
+ * `Executor` owns one task worker that runs every task handler and holds the replicas of the
+ * vector indexes the node serves: a worker_threads Worker in Node (`memoryLimit` becomes its V8
+ * heap limit, so a runaway handler dies alone, not the node), a module Web Worker in browsers.
+ * Both run the same handler code (executor-worker.js); which one is chosen by the package's
+ * `#platform` import conditions (platform.node.ts / platform.browser.ts).
  *
  * `DutyCycle` holds the configured CPU share: after a task kept the worker busy for `b` ms the
  * next task may start only `b * (1 - c) / c` ms later (c = cpuLimit), so over any run of tasks
@@ -12,8 +14,9 @@
  * on a low battery (see `batteryFactor`).
  */
 
-import { Worker } from 'node:worker_threads';
-import { TaskExecutionError, NodeStateError } from './errors.js';
+import { platform } from '#platform';
+import { ConfigError, TaskExecutionError, NodeStateError } from './errors.js';
+import type { TaskWorker, WorkerReply } from './platform-types.js';
 
 export interface RunResult {
   readonly result: Uint8Array;
@@ -27,7 +30,7 @@ interface Pending {
 }
 
 export class Executor {
-  #worker: Worker | undefined;
+  #worker: TaskWorker | undefined;
   #next = 1;
   #pending = new Map<number, Pending>();
   #memoryLimit: number;
@@ -38,29 +41,27 @@ export class Executor {
     this.#memoryLimit = memoryLimit;
   }
 
-  #spawn(): Worker {
-    const url = new URL('./executor-worker.js', import.meta.url);
-    const maxOldGenerationSizeMb = Math.max(32, Math.floor(this.#memoryLimit / (1 << 20)));
-    const w = new Worker(url, { resourceLimits: { maxOldGenerationSizeMb } });
-    w.on('message', (m: { id: number; ok: boolean; result?: Uint8Array; ms?: number; version?: number; error?: string; code?: string }) => {
-      const p = this.#pending.get(m.id);
-      if (p === undefined) return;
-      this.#pending.delete(m.id);
-      // Keep the process alive only while a call is in flight (an idle node must not hold it).
-      if (this.#pending.size === 0) w.unref();
-      if (m.ok) p.resolve(m);
-      else p.reject(Object.assign(new TaskExecutionError(m.error ?? 'handler failed'), { reason: m.code ?? 'handler-error' }));
-    });
+  #spawn(): TaskWorker {
     const fail = (error: unknown) => {
       for (const p of this.#pending.values()) p.reject(new TaskExecutionError('the executor worker died', { cause: error }));
       this.#pending.clear();
       this.#worker = undefined;
     };
-    w.on('error', fail);
-    w.on('exit', (code) => {
-      if (this.#worker === w) fail(new Error(`exit ${code}`));
+    const w: TaskWorker = platform.spawnTaskWorker(this.#memoryLimit, {
+      message: (m: WorkerReply) => {
+        const p = this.#pending.get(m.id);
+        if (p === undefined) return;
+        this.#pending.delete(m.id);
+        // Keep the process alive only while a call is in flight (an idle node must not hold it).
+        if (this.#pending.size === 0) w.unref();
+        if (m.ok) p.resolve(m);
+        else p.reject(Object.assign(new TaskExecutionError(m.error ?? 'handler failed'), { reason: m.code ?? 'handler-error' }));
+      },
+      error: fail,
+      exit: (code) => {
+        if (this.#worker === w) fail(new Error(`exit ${code}`));
+      },
     });
-    w.unref();
     this.#worker = w;
     return w;
   }
@@ -76,16 +77,16 @@ export class Executor {
     return this.#send(w, msg, transfer);
   }
 
-  #send(w: Worker, msg: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<{ result?: Uint8Array; ms?: number; version?: number }> {
+  #send(w: TaskWorker, msg: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<{ result?: Uint8Array; ms?: number; version?: number }> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage({ ...msg, id }, transfer ?? []);
+      w.post({ ...msg, id }, transfer ?? []);
     });
   }
 
-  /** Starts the worker thread now (so the first task does not pay the start-up). */
+  /** Starts the task worker now (so the first task does not pay the start-up). */
   async warm(): Promise<void> {
     if (this.#worker === undefined) await this.#call({ op: 'ping' });
   }
@@ -152,16 +153,39 @@ export interface DutyCycleOptions {
 /** Gate deciding when the next task may start (see module comment). */
 export class DutyCycle {
   readonly #o: DutyCycleOptions;
+  #cpuLimit: number;
   #nextStart = 0;
   #lastActivity = -Infinity;
   #paused = false;
   #battery: BatteryStatus | undefined;
   #busyMs = 0;
+  #lastBusy = 0;
+  #lastEnd = 0;
   #since: number;
 
   constructor(options: DutyCycleOptions) {
     this.#o = options;
+    this.#cpuLimit = options.cpuLimit;
     this.#since = options.now();
+  }
+
+  /** The configured CPU share (before the battery factor). */
+  get cpuLimit(): number {
+    return this.#cpuLimit;
+  }
+  /**
+   * Changes the CPU share live (0.1..0.5, as `EdgeNetConfig.cpuLimit`). The next task starts
+   * under the new share; the gap already scheduled after the last task is recomputed from it, so
+   * raising the share takes effect at once instead of after a gap sized for the old one.
+   */
+  setCpuLimit(share: number): void {
+    if (typeof share !== 'number' || !(share >= 0.1 && share <= 0.5)) throw new ConfigError('cpuLimit', 'must be a number in [0.1, 0.5]');
+    const before = this.effectiveLimit();
+    this.#cpuLimit = share;
+    const after = this.effectiveLimit();
+    if (this.#lastBusy > 0 && before > 0 && after > 0 && Number.isFinite(this.#nextStart)) {
+      this.#nextStart = this.#lastEnd + (this.#lastBusy * (1 - after)) / after;
+    }
   }
 
   get paused(): boolean {
@@ -188,7 +212,7 @@ export class DutyCycle {
   }
   /** The CPU share in force now: cpuLimit scaled by the battery factor. */
   effectiveLimit(): number {
-    return this.#o.cpuLimit * batteryFactor(this.#battery, this.#o.respectBattery);
+    return this.#cpuLimit * batteryFactor(this.#battery, this.#o.respectBattery);
   }
   /** Why work may not start now, or undefined when it may. */
   blocked(now = this.#o.now()): 'paused' | 'user-active' | 'battery' | undefined {
@@ -206,6 +230,8 @@ export class DutyCycle {
     const c = this.effectiveLimit();
     const b = Math.max(0, busyMs);
     this.#busyMs += b;
+    this.#lastBusy = b;
+    this.#lastEnd = end;
     this.#nextStart = end + (c > 0 ? (b * (1 - c)) / c : Infinity);
   }
   /** Busy share since construction (busy ms / elapsed ms). */

@@ -450,6 +450,11 @@ export class EdgeNetNode {
     this.#wake?.();
   }
 
+  /** Changes the CPU share (0.1..0.5) at once; the duty cycle holds the new share from the next task. */
+  setCpuLimit(share: number): void {
+    this.#duty.setCpuLimit(share);
+  }
+
   /** The user did something: contribution waits `minIdleTime` from now. */
   signalActivity(): void {
     this.#duty.signalActivity();
@@ -616,7 +621,7 @@ export class EdgeNetNode {
   /** A configuration suited to the state the node observes (battery, refusals, utilization). */
   getRecommendedConfig(): RecommendedConfig {
     const reasons: string[] = [];
-    let cpu = this.#cfg.cpuLimit;
+    let cpu = this.#duty.cpuLimit;
     const b = this.#duty.battery;
     if (this.#cfg.respectBattery && b !== undefined && !b.charging) {
       cpu = 0.1;

@@ -1,18 +1,21 @@
 /**
  * Where a node keeps what must survive a restart: the identity, the ledger (through
  * @edge/economy's `LedgerStorage`), the vector indexes (@edge/hnsw snapshots) and the learned
- * routing values / trust records. One small interface; `openDirectoryStorage(dir)` is the Node
- * implementation (the browser one, IndexedDB, comes with the demo app).
+ * routing values / trust records. One small interface, two persistent implementations chosen by
+ * the package's `#platform` import conditions:
  *
- * Writes are acknowledged only when durable: a blob is written to a temporary file, fsynced and
- * renamed over the old one (so a crash leaves the old or the new version, never a torn one),
- * then the directory is fsynced.
+ * - Node (platform.node.ts): `openDirectoryStorage(dir)` is a directory. A blob is written to a
+ *   temporary file, fsynced and renamed over the old one (so a crash leaves the old or the new
+ *   version, never a torn one), then the directory is fsynced; the ledger is economy's file log.
+ * - Browsers (platform.browser.ts): `openDirectoryStorage(name)` is the IndexedDB database
+ *   `name` (blobs) plus `<name>/ledger` (economy's IndexedDB log), written with the `strict`
+ *   durability hint, guarded by a Web Lock while the ledger is open.
+ *
+ * Either way a write resolves only when it is durable, and failures are StorageError.
  */
 
-import { mkdir, open as openFile, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createMemoryStorage, type LedgerStorage } from '@edge/economy';
-import { openFileStorage } from '@edge/economy/node';
+import { platform } from '#platform';
+import { EconomyError, createMemoryStorage, type LedgerStorage } from '@edge/economy';
 import { StorageError } from './errors.js';
 
 export interface NodeStorage {
@@ -56,47 +59,50 @@ export function createMemoryNodeStorage(): NodeStorage {
   };
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await openFile(path, 'r');
+/**
+ * The platform's persistent storage: a directory in Node, an IndexedDB database name in
+ * browsers (see the module comment).
+ */
+export async function openDirectoryStorage(location: string): Promise<NodeStorage> {
+  if (typeof location !== 'string' || location.length === 0) throw new StorageError('storage location must be a non-empty string');
+  let store;
   try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+    store = await platform.openStore(location);
+  } catch (error) {
+    throw new StorageError(`cannot open storage ${location}: ${(error as Error).message}`, { cause: error });
   }
-}
-
-/** A directory: `ledger.log` (economy's file store) and one file per blob under `blobs/`. */
-export async function openDirectoryStorage(dir: string): Promise<NodeStorage> {
-  const blobDir = join(dir, 'blobs');
-  await mkdir(blobDir, { recursive: true });
-  let tmpSerial = 0;
   return {
-    openLedger: () => openFileStorage(join(dir, 'ledger.log')),
+    async openLedger() {
+      try {
+        return await store.openLedger();
+      } catch (error) {
+        // @edge/economy's own typed errors (a corrupt log) keep their code.
+        if (EconomyError.isInstance(error)) throw error;
+        throw new StorageError(`cannot open the ledger in ${location}: ${(error as Error).message}`, { cause: error });
+      }
+    },
     async get(name) {
       checkName(name);
       try {
-        return new Uint8Array(await readFile(join(blobDir, name)));
+        return await store.get(name);
       } catch (error) {
-        if ((error as { code?: string }).code === 'ENOENT') return undefined;
         throw new StorageError(`cannot read ${name}`, { cause: error });
       }
     },
     async put(name, bytes) {
       checkName(name);
-      const tmp = join(blobDir, `.${name}.${process.pid}.${tmpSerial++}.tmp`);
-      const fh = await openFile(tmp, 'w', 0o600);
       try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
+        await store.put(name, bytes);
+      } catch (error) {
+        throw new StorageError(`cannot write ${name}`, { cause: error });
       }
-      await rename(tmp, join(blobDir, name));
-      await fsyncPath(blobDir);
     },
     async list(prefix) {
-      const { readdir } = await import('node:fs/promises');
-      return (await readdir(blobDir)).filter((n) => !n.startsWith('.') && n.startsWith(prefix)).sort();
+      try {
+        return await store.list(prefix);
+      } catch (error) {
+        throw new StorageError(`cannot list ${location}`, { cause: error });
+      }
     },
   };
 }
