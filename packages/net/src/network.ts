@@ -174,6 +174,7 @@ export interface NetworkEvents {
   'peer:connect': { peer: string };
   'peer:disconnect': { peer: string };
   'peer:banned': { peer: string; reason: string };
+  'peer:unbanned': { peer: string };
   rejected: { peer: string; channel: string; code: string };
   advert: { peer: string; type: string };
 }
@@ -207,6 +208,8 @@ export interface Network {
   isLimited(peer: string): boolean;
   /** Bans a peer now (disconnect + refuse for the cool-down). */
   ban(peer: string, reason?: string): void;
+  /** Lifts a ban (manual or earned) and forgives the peer's score; dial it again to reconnect. */
+  unban(peer: string): void;
   isBanned(peer: string): boolean;
 
   handle<Req extends MessageMap, Res extends MessageMap>(
@@ -915,6 +918,10 @@ export async function createNetworkOn(platform: Platform, options: NetworkOption
       scorer.ban(peer);
       emit('peer:banned', { peer, reason });
       void node.hangUp(parsePeerId(peer)).catch(() => {});
+    },
+    unban(peer) {
+      scorer.unban(peer);
+      emit('peer:unbanned', { peer });
     },
     isBanned: (peer) => scorer.isBanned(peer),
     handle,

@@ -58,6 +58,8 @@ export interface PeerScorer {
   isBanned(peer: string): boolean;
   /** Bans now, whatever the score. */
   ban(peer: string): void;
+  /** Lifts a ban now and clears the peer's score (an operator's decision, e.g. a healed partition). */
+  unban(peer: string): void;
   /** Peers banned right now. */
   banned(): string[];
   readonly bansTotal: number;
@@ -130,6 +132,9 @@ export function createPeerScorer(options: ScoreOptions = {}): PeerScorer {
     ban(peer) {
       const e = entry(peer, true)!;
       if (!(e[2]! > now())) doBan(e);
+    },
+    unban(peer) {
+      table.delete(peer);
     },
     banned() {
       const t = now();

@@ -61,6 +61,24 @@ describe('token bucket', () => {
 });
 
 describe('peer scores and bans', () => {
+  it('unban lifts a ban at once and forgives the score', () => {
+    const t = 0;
+    const s = createPeerScorer({ now: () => t, threshold: 100, banMs: 60_000, recoveryPerSec: 1 });
+    s.ban('p');
+    for (let i = 0; i < 3; i++) s.penalize('q', 'ERR_ENVELOPE_BAD_SIGNATURE');
+    expect(s.isBanned('p')).toBe(true);
+    expect(s.isBanned('q')).toBe(true);
+    s.unban('p');
+    s.unban('q');
+    expect(s.isBanned('p')).toBe(false);
+    expect(s.isBanned('q')).toBe(false);
+    expect(s.score('q')).toBe(0);
+    expect(s.banned()).toEqual([]);
+    // A fresh start, not immunity: the same offences ban again.
+    for (let i = 0; i < 3; i++) s.penalize('q', 'ERR_ENVELOPE_BAD_SIGNATURE');
+    expect(s.isBanned('q')).toBe(true);
+  });
+
   it('bans at the threshold, for banMs, and forgives slowly', () => {
     let t = 0;
     const s = createPeerScorer({ now: () => t, threshold: 100, banMs: 60_000, recoveryPerSec: 1 });

@@ -134,6 +134,8 @@ export interface NodeStats {
   readonly tasks_local: number;
   readonly tasks_failed: number;
   readonly faults_detected: number;
+  /** Escrows left held by a previous run (crash mid-task) and refunded at start. */
+  readonly escrows_recovered: number;
   /** Known-answer canaries sent, and how many came back wrong. */
   readonly canaries_sent: number;
   readonly canaries_failed: number;
@@ -312,7 +314,7 @@ export class EdgeNetNode {
   #collecting = false;
   #collectAgain = false;
   #refused: Record<string, number> = {};
-  #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0, evidencePublished: 0, evidenceAccepted: 0, canaries: 0, canariesFailed: 0 };
+  #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0, evidencePublished: 0, evidenceAccepted: 0, canaries: 0, canariesFailed: 0, escrowsRecovered: 0 };
   /** Known answers by task type (the canary pool). */
   #known = new Map<string, KnownAnswer[]>();
   /** Peer evidence whose signatures verified but whose witnesses' stake this replica cannot see yet, by content hex. */
@@ -373,6 +375,14 @@ export class EdgeNetNode {
     await this.#loadIndexes();
 
     if (this.#account.state() === undefined) await this.#account.genesis();
+    // Escrow a previous run of this node left held (it stopped or crashed mid-task): no task of
+    // this run tracks it, and whatever it already paid is on its chain; the rest comes back.
+    for (const [task, left] of [...(this.#account.state()!.escrows ?? new Map<string, number>())]) {
+      if (left > 0) {
+        await this.#account.refund(fromHex(task), left);
+        this.#counters.escrowsRecovered++;
+      }
+    }
     const mine = this.#account.state()!;
     if (cfg.stake > mine.stake && mine.balance > 0) await this.#account.stake(Math.min(cfg.stake - mine.stake, mine.balance));
     ledger.doc.on('update', this.#onUpdate);
@@ -543,6 +553,7 @@ export class EdgeNetNode {
       tasks_local: this.#counters.local,
       tasks_failed: this.#counters.failed,
       faults_detected: this.#counters.faults,
+      escrows_recovered: this.#counters.escrowsRecovered,
       canaries_sent: this.#counters.canaries,
       canaries_failed: this.#counters.canariesFailed,
       evidence_published: this.#counters.evidencePublished,
@@ -1057,12 +1068,15 @@ export class EdgeNetNode {
       }
       let accepted: Collected[] | undefined;
       let verification: Verification = replicate ? 'replicated' : 'sampled';
+      const canCheck = spec.deterministic && (type !== 'vector_search' || this.#indexes.get(wire.index as string)?.index.currentVersion === wire.version);
       if (!replicate && collected.length === 1) accepted = collected;
+      // Any disagreement among deterministic workers means someone lied: a majority can be a set of
+      // colluders, so where this node can compute the task itself its own answer decides.
+      else if (groups.length > 1 && canCheck) accepted = undefined;
       else if (groups.length > 0 && groups[0]!.length >= QUORUM && (groups.length === 1 || groups[0]!.length > groups[1]!.length)) accepted = groups[0];
       let localResult: { result: Uint8Array; ms: number } | undefined;
-      const canCheck = type !== 'vector_search' || this.#indexes.get(wire.index as string)?.index.currentVersion === wire.version;
-      if (accepted === undefined && collected.length > 0 && spec.deterministic && canCheck) {
-        // No quorum (too few answers, or a tie): this node re-executes; its own answer decides.
+      if (accepted === undefined && collected.length > 0 && canCheck) {
+        // Disagreement, too few answers, or a tie: this node re-executes; its own answer decides.
         localResult = await this.#runLocal(type, payloadBytes);
         const lh = toHex(sha256(localResult.result));
         accepted = groups.find((g) => g[0]!.resHex === lh) ?? [];
