@@ -114,6 +114,18 @@ export class RemoteError extends NetError {
   }
 }
 
+/**
+ * Thrown by a request handler that found the request's content to be the sender's fault (a
+ * forged or replayed inner message, say): net refuses it with `code` and counts and scores the
+ * sender exactly as if net's own checks had refused it. `code` is one of docs/protocol.md's
+ * rejection codes (ERR_ENVELOPE_BAD_SIGNATURE, ERR_ENVELOPE_WRONG_SIGNER, ERR_SCHEMA, ERR_REPLAY...).
+ */
+export class PeerFaultError extends NetError {
+  constructor(code: string, message: string) {
+    super(/^ERR_[A-Z0-9_]{1,60}$/.test(code) ? code : 'ERR_SCHEMA', message);
+  }
+}
+
 /** A message arrived that the exchange does not expect at this step. */
 export class UnexpectedMessageError extends NetError {
   constructor(message: string) {

@@ -38,6 +38,7 @@ import {
   NetError,
   NotStartedError,
   PeerBannedError,
+  PeerFaultError,
   PeerNotFoundError,
   RateLimitedError,
   RegistrationError,
@@ -504,6 +505,8 @@ export async function createNetworkOn(platform: Platform, options: NetworkOption
           // The handler refused: answer with its typed code (never internal details).
           const typed = NetError.isInstance(error) || IdentityError.isInstance(error) || typeof (error as { code?: unknown })?.code === 'string';
           const code = typed ? String((error as { code: string }).code) : 'ERR_HANDLER';
+          // The sender's fault, as the handler proved it: counted and scored like net's own refusals.
+          if (error instanceof PeerFaultError) reject(peer, def.id, error);
           try {
             await writeErrorReply(lp, def, /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : 'ERR_HANDLER', typed ? messageOf(error) : 'handler failed', signal);
             await stream.close({ signal });

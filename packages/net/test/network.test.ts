@@ -93,6 +93,13 @@ describe('@edge/net across processes', () => {
     expect(r.body).toEqual({ text: 'hello', n: 2, by: b.info.peerId });
     const fail = await a.try('request', { peer: b.info.peerId, type: 'test.fail', body: { code: 'ERR_NO_CAPACITY' } });
     expect(fail).toMatchObject({ ok: false, code: 'ERR_REMOTE', remoteCode: 'ERR_NO_CAPACITY' });
+    // A handler's plain refusal costs the requester nothing; a PeerFaultError is counted and scored.
+    const before = await b.call<any>('stats');
+    const fault = await a.try('request', { peer: b.info.peerId, type: 'test.fail', body: { code: 'ERR_ENVELOPE_BAD_SIGNATURE' } });
+    expect(fault).toMatchObject({ ok: false, code: 'ERR_REMOTE', remoteCode: 'ERR_ENVELOPE_BAD_SIGNATURE' });
+    const after = await b.call<any>('stats');
+    expect((after.rejected.byReason.ERR_ENVELOPE_BAD_SIGNATURE ?? 0) - (before.rejected.byReason.ERR_ENVELOPE_BAD_SIGNATURE ?? 0)).toBe(1);
+    expect(after.rejected.byReason.ERR_NO_CAPACITY ?? 0).toBe(0);
     const slow = await a.try('request', { peer: b.info.peerId, type: 'test.slow', body: { ms: 3000 }, timeoutMs: 300 });
     expect(slow).toMatchObject({ ok: false, code: 'ERR_TIMEOUT' });
     const aborted = await a.try('requestAbort', { peer: b.info.peerId, ms: 3000, afterMs: 200 });
@@ -124,10 +131,10 @@ describe('@edge/net across processes', () => {
     expect(await a.call<any[]>('peerTable', { capability: 'lora_inference' })).toEqual([]);
     // The hub (which relays the mesh) has it too.
     await waitFor(async () => (await hub.call<any[]>('peerTable', {})).some((r) => r.peer === b.info.peerId));
-    // Honest traffic caused no rejections anywhere.
+    // Honest traffic caused no rejections anywhere (b's one is the PeerFaultError provoked above).
     for (const x of [hub, a, b, c]) {
       const s = await x.call<any>('stats');
-      expect(s.rejected.total, JSON.stringify(s.rejected)).toBe(0);
+      expect(s.rejected.total, JSON.stringify(s.rejected)).toBe(x === b ? 1 : 0);
     }
   });
 

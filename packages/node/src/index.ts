@@ -18,6 +18,7 @@ export {
   SPARE_EXECUTIONS,
   QUORUM,
   EVIDENCE_KIND,
+  PEER_FAULT_REASONS,
   shardOf,
   type NodeIndexOptions,
   type SubmitOptions,

@@ -26,6 +26,7 @@ import {
   LEDGER_TOPIC,
   LOAD_ADVERT,
   NetError,
+  PeerFaultError,
   RAC_EVIDENCE_TOPIC,
   bytesSchema,
   createNetwork,
@@ -35,7 +36,7 @@ import {
   type Network,
   type NetworkOptions,
 } from '@edge/net';
-import { TransportError } from './errors.js';
+import { ProtocolError, TransportError } from './errors.js';
 import { INDEX_ACK_TYPE, INDEX_SYNC_TYPE, MAX_INDEX_SYNC_SIZE, OFFER_TYPE, REFUSAL_TYPE, RESULT_TYPE, WITNESS_REQUEST_TYPE } from './protocol.js';
 import type { EvidenceChannel, LedgerChannel, LedgerSyncProvider, PeerInfo, RequestHandler, Transport } from './transport.js';
 
@@ -74,6 +75,20 @@ export const TASK_PROTOCOL = defineProtocol({
 });
 
 export { INDEX_ACK_TYPE, REFUSAL_TYPE, RESULT_TYPE };
+
+/** The node's fault reasons (PEER_FAULT_REASONS) as net's rejection codes, so they cost the same score. */
+const FAULT_CODES: Readonly<Record<string, string>> = {
+  'bad-signature': 'ERR_ENVELOPE_BAD_SIGNATURE',
+  'wrong-signer': 'ERR_ENVELOPE_WRONG_SIGNER',
+  'wrong-sender': 'ERR_ENVELOPE_WRONG_SIGNER',
+  replay: 'ERR_REPLAY',
+  malformed: 'ERR_ENVELOPE_MALFORMED',
+  schema: 'ERR_SCHEMA',
+  'too-large': 'ERR_MESSAGE_TOO_LARGE',
+  'wrong-type': 'ERR_ENVELOPE_TYPE',
+  stale: 'ERR_STALE',
+  future: 'ERR_FUTURE',
+};
 
 const CAP_NAME = /^[a-z][a-z0-9_.:-]{0,47}$/;
 
@@ -237,7 +252,15 @@ function netTransport(identity: PiKey, options: NetTransportOptions): NetTranspo
       const n = net;
       await n.handle(TASK_PROTOCOL, async (m, ctx) => {
         if (handler === undefined) throw new TransportError('unreachable', 'no handler');
-        const reply = await handler(m.from, m.body.env, ctx.signal);
+        let reply: Uint8Array;
+        try {
+          reply = await handler(m.from, m.body.env, ctx.signal);
+        } catch (error) {
+          // The node proved the inner envelope the sender's fault: net scores it like its own refusals.
+          const code = error instanceof ProtocolError ? FAULT_CODES[error.reason] : undefined;
+          if (code !== undefined) throw new PeerFaultError(code, `inner envelope refused: ${(error as ProtocolError).reason}`);
+          throw error;
+        }
         return { type: 'edge.task.response', body: { env: reply } };
       });
       // The responder side of the exchange; the provider's typed errors are counted and scored by net.

@@ -253,6 +253,9 @@ interface KnownAnswer {
 /** Known answers kept per task type. */
 const KNOWN_ANSWERS = 32;
 
+/** Refusal reasons that prove the requester at fault: thrown to the transport, not answered. */
+export const PEER_FAULT_REASONS: ReadonlySet<string> = new Set(['bad-signature', 'wrong-signer', 'wrong-sender', 'replay', 'malformed', 'schema', 'too-large', 'wrong-type', 'stale', 'future']);
+
 /** Origin of ledger updates that came from peers (not re-gossiped). */
 const REMOTE = Symbol('edge-node-remote');
 /** Interval of the background ledger exchange with one peer (round robin). */
@@ -1474,6 +1477,10 @@ export class EdgeNetNode {
     } catch (error) {
       const reason = error instanceof ProtocolError ? error.reason : 'malformed';
       this.#refuse(reason);
+      // A request that is the sender's fault (forged, replayed, malformed) gets no signed answer
+      // (which would cost this node a signature per forgery): the transport refuses it and scores
+      // the sender as for any forged message (net-transport maps the reason to net's code).
+      if (PEER_FAULT_REASONS.has(reason)) throw error instanceof ProtocolError ? error : new ProtocolError(reason, 'malformed request');
       return sealRefusal(identity, reason);
     }
   }

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { IdentityError, PiKey, createReplayGuard, encodeCanonical, openSync, seal, toHex, type ReplayGuard } from '@edge/identity';
 import { ADVERTS_TOPIC, CAPABILITY_ADVERT, LEDGER_SYNC, LEDGER_TOPIC, NetError, decodeMessage, type MessageMap } from '@edge/net';
 import { testSeed } from '@edge/tooling/seed';
-import { MAX_OFFER_SIZE, ProtocolError, TASK_PROTOCOL, openOffer, openResult, sealOffer, sealResult } from '../src/index.js';
+import { MAX_OFFER_SIZE, PEER_FAULT_REASONS, ProtocolError, TASK_PROTOCOL, openOffer, openResult, sealOffer, sealResult } from '../src/index.js';
 import { openIndexAck, openRequest, requestType, sealWitnessRequest } from '../src/protocol.js';
 import { createMemoryNetwork } from './memory-transport.js';
 import { config, keyFor } from './helpers.js';
@@ -279,7 +279,7 @@ describe("the node's inner envelope openers (fuzz)", () => {
 });
 
 describe('a running node fed garbage through its transport (fuzz)', () => {
-  it('answers every bad request with a signed refusal, drops bad gossiped ledger updates and sync frames, and its state does not move', async () => {
+  it('refuses every bad request (a signed refusal, or for a forgery none), drops bad gossiped ledger updates and sync frames, and its state does not move', async () => {
     const net = createMemoryNetwork();
     const node = config(SEED, 30, net).build();
     await node.start();
@@ -302,9 +302,14 @@ describe('a running node fed garbage through its transport (fuzz)', () => {
             }),
           ),
           async (b) => {
-            const reply = await t.request(node.publicKey, b, { timeoutMs: 5_000 });
-            const env = openSync(reply, { expectFrom: node.publicKey });
-            expect(env.type).toBe('edge.task.refused');
+            // Either a signed refusal for a reason that is not the sender's fault, or (forged,
+            // replayed, malformed) no answer at all: the transport refuses and scores the sender.
+            const reply = await t.request(node.publicKey, b, { timeoutMs: 5_000 }).catch((e: unknown) => e);
+            if (reply instanceof Uint8Array) {
+              const env = openSync(reply, { expectFrom: node.publicKey });
+              expect(env.type).toBe('edge.task.refused');
+              expect(PEER_FAULT_REASONS.has((env.body as { reason: string }).reason)).toBe(false);
+            } else expect(reply).toMatchObject({ code: 'ERR_TRANSPORT' });
             t.ledger.broadcast(b);
             // A state-vector exchange whose vector and update are the garbage: refused, nothing applied.
             await t.ledger.sync(node.publicKey, { stateVector: () => b, diff: () => b, apply: async () => undefined }).catch(() => undefined);
