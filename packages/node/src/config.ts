@@ -38,6 +38,7 @@ export class EdgeNetConfig {
       queueCapacity: 16,
       taskTimeoutMs: 30_000,
       canaryRate: 0.02,
+      replicaQuota: 512 << 20,
       now: Date.now,
       random: Math.random,
     };
@@ -153,6 +154,13 @@ export class EdgeNetConfig {
   canaryRate(rate: number): this {
     if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new ConfigError('canaryRate', 'must be a number in [0, 1]');
     this.#c.canaryRate = rate;
+    return this;
+  }
+
+  /** Bytes of other owners' index replicas this node stores at most (default 512 MiB); a push beyond it is refused (`replica-quota`). */
+  replicaQuota(bytes: number): this {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ConfigError('replicaQuota', 'must be a non-negative integer (bytes)');
+    this.#c.replicaQuota = bytes;
     return this;
   }
 

@@ -193,7 +193,12 @@ interface HeldIndex {
   peers: Map<string, number>;
   /** Owner side: how many peers hold a replica (undefined: every vector_search peer). */
   replicas?: number;
+  /** Replica side: size of its last snapshot, bytes (what counts against `replicaQuota`). */
+  bytes?: number;
 }
+
+/** Most replicas (indexes or shards of other owners) a node holds. */
+const MAX_REPLICAS = 256;
 
 /** Options of `createIndex`: @edge/hnsw's, plus how the index spreads over peers. */
 export interface NodeIndexOptions extends IndexOptions {
@@ -1527,15 +1532,30 @@ export class EdgeNetNode {
     if (!HELD_NAME_RE.test(body.name)) throw new ProtocolError('schema', 'bad index name');
     const held = this.#indexes.get(body.name);
     if (held !== undefined && held.owner !== fromHex) throw new ProtocolError('not-owner', 'index has another owner');
+    // Replicas are unsolicited: a bounded number and size of them, so a peer cannot fill the disk.
+    const me = toHex(identity.publicKey);
+    let others = 0;
+    let count = 0;
+    for (const [n, h] of this.#indexes) {
+      if (h.owner === me || n === body.name) continue;
+      others += h.bytes ?? 0;
+      count++;
+    }
+    const incoming = body.snapshot !== undefined ? body.snapshot.length : (held?.bytes ?? 0) + body.delta!.length;
+    if ((held === undefined && count >= MAX_REPLICAS) || others + incoming > this.#cfg.replicaQuota) {
+      throw new ProtocolError('replica-quota', `replicas would exceed ${this.#cfg.replicaQuota} bytes or ${MAX_REPLICAS} indexes`);
+    }
     try {
       if (body.snapshot !== undefined) {
         const index = deserialize(body.snapshot);
-        this.#indexes.set(body.name, { index, owner: fromHex, peers: new Map() });
+        this.#indexes.set(body.name, { index, owner: fromHex, peers: new Map(), bytes: body.snapshot.length });
         await this.#executor!.loadIndex(body.name, body.snapshot);
       } else {
         if (held === undefined) throw new ProtocolError('no-index', 'delta for an index not held here');
         held.index.applyDelta(body.delta!);
-        await this.#executor!.applyDelta(body.name, body.delta!, held.index.serialize());
+        const snapshot = held.index.serialize();
+        held.bytes = snapshot.length;
+        await this.#executor!.applyDelta(body.name, body.delta!, snapshot);
       }
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
@@ -1746,7 +1766,7 @@ export class EdgeNetNode {
       } catch (error) {
         throw new StorageError(`index ${name} is corrupt`, { cause: error });
       }
-      this.#indexes.set(name, { index, owner, peers: new Map() });
+      this.#indexes.set(name, { index, owner, peers: new Map(), bytes: bytes.length });
       await this.#executor!.loadIndex(name, bytes);
     }
     const rawManifests = await st.get('manifests.json');

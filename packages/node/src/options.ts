@@ -27,6 +27,8 @@ export interface ResolvedConfig {
   readonly taskTimeoutMs: number;
   /** Probability that a task given to one trusted worker (not replicated) comes with a known-answer canary. */
   readonly canaryRate: number;
+  /** Total bytes of index replicas (other owners' indexes and shards) this node accepts. */
+  readonly replicaQuota: number;
   readonly now: () => number;
   readonly random: () => number;
 }

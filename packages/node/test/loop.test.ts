@@ -561,3 +561,28 @@ describe('adaptive verification', () => {
     expect(s.getStats().faults_detected).toBeGreaterThan(0);
   });
 });
+
+describe('replica quota', () => {
+  it('a node refuses index pushes beyond its replica quota, and still serves the ones that fit', async () => {
+    const net = createMemoryNetwork();
+    const owner = await started(config(SEED, 0, net));
+    const small = await started(config(SEED, 1, net).replicaQuota(64 * 1024));
+    await owner.createIndex('docs', INDEX);
+    await owner.insertVectors('docs', IDS, VECS);
+    const size = owner.getIndex('docs')!.serialize().length;
+    expect(size).toBeLessThan(64 * 1024);
+    expect(small.indexVersion('docs')).toBe(owner.indexVersion('docs'));
+    // A second, larger index does not fit next to the first one.
+    const big = Array.from({ length: 3000 }, () => Array.from({ length: 8 }, () => rand() * 2 - 1));
+    await owner.createIndex('big', INDEX);
+    await owner.insertVectors('big', big.map((_, i) => i), big);
+    expect(owner.getIndex('big')!.serialize().length + size).toBeGreaterThan(64 * 1024);
+    expect(small.getIndex('big')).toBeUndefined();
+    expect(small.getStats().refused['replica-quota']).toBeGreaterThanOrEqual(1);
+    expect(small.indexVersion('docs')).toBe(owner.indexVersion('docs'));
+    // A delta that would grow the held replica past the quota is refused the same way.
+    await owner.insertVectors('docs', big.slice(0, 2500).map((_, i) => `x${i}`), big.slice(0, 2500));
+    expect(small.indexVersion('docs')).toBeLessThan(owner.indexVersion('docs')!);
+    expect(small.getStats().refused['replica-quota']).toBeGreaterThanOrEqual(2);
+  });
+});
