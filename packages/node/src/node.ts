@@ -197,6 +197,10 @@ interface HeldIndex {
   bytes?: number;
 }
 
+/** How long an offer waits for its escrow to reach this replica, and how many may wait at once. */
+const ESCROW_WAIT_MS = 3_000;
+const MAX_ESCROW_WAITERS = 64;
+
 /** Most replicas (indexes or shards of other owners) a node holds. */
 const MAX_REPLICAS = 256;
 
@@ -323,6 +327,8 @@ export class EdgeNetNode {
   #collectAgain = false;
   #refused: Record<string, number> = {};
   #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0, evidencePublished: 0, evidenceAccepted: 0, canaries: 0, canariesFailed: 0, escrowsRecovered: 0 };
+  /** Offers waiting for their escrow to reach this replica. */
+  #escrowWaiters = new Set<() => void>();
   /** Known answers by task type (the canary pool). */
   #known = new Map<string, KnownAnswer[]>();
   /** Peer evidence whose signatures verified but whose witnesses' stake this replica cannot see yet, by content hex. */
@@ -1508,11 +1514,43 @@ export class EdgeNetNode {
     const blocked = this.#duty.blocked();
     if (blocked !== undefined) throw new ProtocolError(blocked, `not contributing: ${blocked}`);
     if (this.#queue.length >= this.#cfg.queueCapacity) throw new ProtocolError('busy', 'queue full');
+    await this.#awaitEscrow(env.from, b.task, b.price, b.deadline);
+    if (this.#queue.length >= this.#cfg.queueCapacity) throw new ProtocolError('busy', 'queue full');
     return new Promise<Uint8Array>((resolve) => {
       this.#queue.push({ from, body: b, offerHash: sha256(bytes), resolve });
       this.#advertise();
       this.#wake?.();
     });
+  }
+
+  /**
+   * No work without pay: the submitter's escrow for this task, on this node's ledger replica, must
+   * cover the offered price. The hold is written before the offer is sent, so it is usually here
+   * already; if not, an exchange with the submitter fetches it, and the offer waits (at most
+   * ESCROW_WAIT_MS and its deadline; at most MAX_ESCROW_WAITERS offers at once) before `no-escrow`.
+   */
+  async #awaitEscrow(from: Uint8Array, task: Uint8Array, price: number, deadline: number): Promise<void> {
+    const ledger = this.#ledger!;
+    const key = toHex(task);
+    const covered = () => (ledger.balanceOf(from)?.escrows.get(key) ?? 0) >= price;
+    if (covered()) return;
+    if (this.#escrowWaiters.size >= MAX_ESCROW_WAITERS) throw new ProtocolError('no-escrow', 'no escrow on the ledger covers this offer');
+    this.#syncWith(from);
+    const waitMs = Math.min(ESCROW_WAIT_MS, Math.max(0, deadline - this.#cfg.now()));
+    const ok = await new Promise<boolean>((resolve) => {
+      const check = () => {
+        if (!covered()) return;
+        clearTimeout(timer);
+        this.#escrowWaiters.delete(check);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#escrowWaiters.delete(check);
+        resolve(covered());
+      }, waitMs);
+      this.#escrowWaiters.add(check);
+    });
+    if (!ok) throw new ProtocolError('no-escrow', 'no escrow on the ledger covers this offer');
   }
 
   /** Signs a witness statement only for a result this node computed itself, for no more work than it measured. */
@@ -1661,6 +1699,7 @@ export class EdgeNetNode {
     // that check, or a payment arriving as the last message of a task is never seen until some
     // unrelated update comes along (a short-lived submitter sends none).
     await ledger.flush();
+    for (const check of [...this.#escrowWaiters]) check();
     for (const [hash, p] of ledger.state().payments) {
       if (p.to !== me) continue;
       try {

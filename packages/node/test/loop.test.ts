@@ -16,6 +16,7 @@ import {
   RESULT_TYPE,
   TASK_CLAIM_CTX,
   TaskFailedError,
+  sealOffer,
   sealResult,
   shardOf,
   type EdgeNetNode,
@@ -530,7 +531,7 @@ describe('adaptive verification', () => {
     expect(share(checked.slice(0, 10))).toBe(1);
     expect(share(checked.slice(-60))).toBeLessThan(0.45);
     expect(share(checked.slice(-60))).toBeLessThan(share(checked.slice(10, 40)));
-    expect(s.replicationProbability(fast.nodeId())).toBeLessThan(0.2);
+    expect(s.replicationProbability(fast.nodeId())).toBeLessThan(0.5);
     expect(s.getStats().canaries_sent).toBeGreaterThan(0);
     expect(s.getStats().canaries_failed).toBe(0);
 
@@ -584,5 +585,31 @@ describe('replica quota', () => {
     await owner.insertVectors('docs', big.slice(0, 2500).map((_, i) => `x${i}`), big.slice(0, 2500));
     expect(small.indexVersion('docs')).toBeLessThan(owner.indexVersion('docs')!);
     expect(small.getStats().refused['replica-quota']).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('no work without pay', () => {
+  it('refuses a well-formed, correctly signed offer that no escrow on the ledger covers (every honest offer in this file is covered and runs)', async () => {
+    const net = createMemoryNetwork();
+    const worker = await started(config(SEED, 1, net));
+    const s = await started(config(SEED, 0, net));
+    await converge([worker, s]);
+    // A raw endpoint with the submitter's key: the offer is genuine, only the escrow is missing.
+    const key = keyFor(SEED, 7);
+    const t = net.transport()(key);
+    await t.start();
+    try {
+      const offer = (task: Uint8Array) =>
+        sealOffer(key, { task, type: 'embedding', payload: encodeCanonical({ texts: ['hello'] }), units: 2, price: 2_000, deadline: Date.now() + 20_000, to: worker.publicKey });
+      const started0 = worker.getStats().tasks_completed;
+      const reply = await t.request(worker.publicKey, offer(new Uint8Array(32).fill(5)), { timeoutMs: 10_000 });
+      const env = openSync(reply, { expectFrom: worker.publicKey });
+      expect(env.type).toBe('edge.task.refused');
+      expect((env.body as { reason: string }).reason).toBe('no-escrow');
+      expect(worker.getStats().tasks_completed).toBe(started0);
+      expect(worker.getStats().refused['no-escrow']).toBe(1);
+    } finally {
+      await t.stop();
+    }
   });
 });
