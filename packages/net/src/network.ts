@@ -101,6 +101,8 @@ export interface NetworkOptions {
   now?: () => number;
   /** Signature verifier. Default @edge/identity's shared one. */
   verifier?: Verifier;
+  /** How often a bootstrap peer that is not connected is dialed again, ms. Default 5 000. */
+  bootstrapRetryMs?: number;
   /** How long `start()` waits for the first bootstrap connection, ms. Default 5 000. */
   bootstrapTimeoutMs?: number;
 }
@@ -452,6 +454,7 @@ export async function createNetworkOn(platform: Platform, options: NetworkOption
   let running = false;
   let lifecycle = new AbortController();
   let pinger: ReturnType<typeof setInterval> | undefined;
+  let rejoin: ReturnType<typeof setInterval> | undefined;
 
   const requireStarted = () => {
     if (!running) throw new NotStartedError();
@@ -713,7 +716,16 @@ export async function createNetworkOn(platform: Platform, options: NetworkOption
       async send(type, body) {
         if (++sentFrames > def.maxFrames) throw new InvalidArgumentError(`${def.id}: at most ${def.maxFrames} frames per side`);
         const bytes = await encodeMessage(key, def.messages, type, body, def.maxBytes);
-        await lp.write(bytes, { signal: anySignal([AbortSignal.timeout(def.idleTimeoutMs), lifecycle.signal]) });
+        const signal = anySignal([AbortSignal.timeout(def.idleTimeoutMs), lifecycle.signal]);
+        try {
+          await lp.write(bytes, { signal });
+        } catch (error) {
+          // A peer that resets the stream mid-write makes the write reject with the stream's
+          // 'close' Event (not an Error): a closed stream, not an internal failure.
+          if (NetError.isInstance(error)) throw error;
+          if (signal.aborted) throw new TimeoutError(`${def.id} frame`, def.idleTimeoutMs);
+          throw new StreamClosedError(`${def.id}: stream closed while sending`);
+        }
         sent.channelFrames++;
       },
       async receive(type) {
@@ -879,6 +891,20 @@ export async function createNetworkOn(platform: Platform, options: NetworkOption
         pinger = setInterval(() => void pingRound(), interval);
         (pinger as { unref?: () => void }).unref?.();
       }
+      if (bootstrapList.length > 0) {
+        // Bootstrap peers are kept connected: one that is down at start, or goes away later, is
+        // dialed again every few seconds (not while banned).
+        rejoin = setInterval(() => {
+          if (!running) return;
+          const connected = new Set(node.getPeers().map((p) => p.toString()));
+          for (const a of bootstrapList) {
+            const id = /\/p2p\/([^/]+)$/.exec(a)?.[1];
+            if (id !== undefined && (connected.has(id) || banned(id))) continue;
+            void node.dial(multiaddr(a), { signal: anySignal([AbortSignal.timeout(5_000), lifecycle.signal]) }).catch(() => {});
+          }
+        }, options.bootstrapRetryMs ?? 5_000);
+        (rejoin as { unref?: () => void }).unref?.();
+      }
     },
     async stop() {
       if (!running) return;
@@ -886,6 +912,8 @@ export async function createNetworkOn(platform: Platform, options: NetworkOption
       lifecycle.abort(new AbortedError('network stopped'));
       if (pinger !== undefined) clearInterval(pinger);
       pinger = undefined;
+      if (rejoin !== undefined) clearInterval(rejoin);
+      rejoin = undefined;
       await node.stop();
     },
     getMultiaddrs: () => node.getMultiaddrs().map((m) => m.toString()),

@@ -207,8 +207,8 @@ export const LEDGER_TOPIC = defineTopic({
   topic: 'edge-net/ledger/1',
   messages: { 'edge.ledger.update': v.strictObject({ update: bytesSchema(60 * 1024) }) },
   maxBytes: 64 * 1024,
-  // Per forwarding peer: a hub forwards every node's entries (about ten per settled task).
-  rate: { capacity: 512, refillPerSec: 256 },
+  // Per publisher: a busy submitter writes about five entries per task (hold, payments, refund).
+  rate: { capacity: 256, refillPerSec: 64 },
 });
 
 /** Evidence for rac: opaque signed evidence bytes (checked by @edge/rac), its kind and subject. */

@@ -275,10 +275,11 @@ describe('gossip under attack', () => {
     it(`${topic}: a flood of valid, signed gossip is rate-limited and the flooder banned`, async () => {
       const before = await stats();
       const { key, peer } = await gossipAttacker(topic);
-      // Enough to exceed the topic's burst (the ledger topic allows a hub's forwarding rate).
-      const count = topic === LEDGER ? LEDGER_TOPIC.rate.capacity + 300 : 200;
+      // Enough to exceed the topic's burst and its refill (the ledger topic allows a busy submitter's rate).
+      // Sending takes seconds on a loaded machine: room for ten seconds of refill, then 300 more.
+      const count = topic === LEDGER ? LEDGER_TOPIC.rate.capacity + 10 * LEDGER_TOPIC.rate.refillPerSec + 300 : 200;
       await publish(topic, Array.from({ length: count }, (_, i) => hex(seal(key, type, good(i)))));
-      await waitFor(async () => (await stats()).bans.peers.includes(peer));
+      await waitFor(async () => (await stats()).bans.peers.includes(peer), 60_000);
       expect(reason(await stats(), 'ERR_RATE_LIMITED') - reason(before, 'ERR_RATE_LIMITED')).toBeGreaterThanOrEqual(50);
       await expectBanned(peer, ['ERR_RATE_LIMITED']);
     });

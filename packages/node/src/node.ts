@@ -327,6 +327,9 @@ export class EdgeNetNode {
   #collectAgain = false;
   #refused: Record<string, number> = {};
   #counters = { completed: 0, submitted: 0, local: 0, failed: 0, faults: 0, evidencePublished: 0, evidenceAccepted: 0, canaries: 0, canariesFailed: 0, escrowsRecovered: 0 };
+  /** Equivocations the ledger found, waiting to be filed (slash + rac), and those filed. */
+  #equivocations: { evidence: Uint8Array; author: Uint8Array }[] = [];
+  #filed = new Set<string>();
   /** Offers waiting for their escrow to reach this replica. */
   #escrowWaiters = new Set<() => void>();
   /** Known answers by task type (the canary pool). */
@@ -378,7 +381,16 @@ export class EdgeNetNode {
         throw new StorageError('routing.json is not readable', { cause: error });
       }
     }
-    this.#ledger = await openLedger({ policy: cfg.ledgerPolicy, storage: await this.#storage.openLedger(), now: cfg.now });
+    this.#ledger = await openLedger({
+      policy: cfg.ledgerPolicy,
+      storage: await this.#storage.openLedger(),
+      now: cfg.now,
+      // Two entries at one height of one chain (a double spend): filed as a slash once started.
+      onEvidence: (evidence, author) => {
+        this.#equivocations.push({ evidence, author: author.slice() });
+        if (this.#account !== undefined) this.#scheduleCollect();
+      },
+    });
     this.#account = this.#ledger.account(this.#identity);
     const ledger = this.#ledger;
     this.#rac = createRac({ now: cfg.now, stakeOf: (pk) => ledger.balanceOf(pk)?.stake ?? 0, totalStake: () => ledger.state().totals.stake });
@@ -1700,6 +1712,25 @@ export class EdgeNetNode {
     // unrelated update comes along (a short-lived submitter sends none).
     await ledger.flush();
     for (const check of [...this.#escrowWaiters]) check();
+    // A double spend proves itself: every node that sees it quarantines the author (rac) and, if
+    // the author has stake, files the ledger's equivocation slash (the fold counts one per fault).
+    for (const { evidence, author } of this.#equivocations.splice(0)) {
+      const key = toHex(sha256(evidence));
+      if (this.#filed.has(key) || equalBytes(author, identity.publicKey)) continue;
+      this.#filed.add(key);
+      try {
+        await this.#rac!.challenge(evidence);
+      } catch {
+        this.#refuse('equivocation-unproven');
+      }
+      if ((ledger.balanceOf(author)?.stake ?? 0) > 0) {
+        try {
+          await account.slash(author, evidence);
+        } catch {
+          // Already slashed by another replica's entry, or the fold would not count it.
+        }
+      }
+    }
     for (const [hash, p] of ledger.state().payments) {
       if (p.to !== me) continue;
       try {
