@@ -76,6 +76,17 @@ export async function spawnNode(config: Record<string, unknown>, startTimeoutMs 
   };
 }
 
+/** Resolves once `p` has a connection (@edge/net keeps dialing its bootstrap peers while it has none). */
+export async function joined(p: Proc, timeoutMs = 60_000): Promise<void> {
+  await until(`${p.id.slice(0, 8)} to connect to the network`, async () => (await p.call<string[]>('connected')).length > 0, timeoutMs, 250);
+}
+
+/** SIGKILLs one process (a crash: no shutdown code runs) and resolves when it is gone. */
+export async function crash(p: Proc): Promise<void> {
+  if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
+  await p.exited;
+}
+
 /** Kills every child still running (SIGKILL: tests must not leave processes behind). */
 export async function killAll(): Promise<void> {
   const waits = [...all].map((p) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : (p.once('exit', () => r()), p.kill('SIGKILL')))));
@@ -89,4 +100,43 @@ export async function until(what: string, fn: () => Promise<boolean>, timeoutMs 
     await new Promise((r) => setTimeout(r, stepMs));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** What the fixture's `state` command returns: one replica's ledger fold and the node's stats. */
+export interface LedgerView {
+  root: string;
+  totals: { balances: number; escrow: number; stake: number; inFlight: number; granted: number; minted: number; burned: number };
+  accounts: Record<string, { balance: number; minted: number; stake: number; burned: number; escrow: number; reputation: number; height: number; frozen: boolean; frozenAt?: number }>;
+  stats: Record<string, any>;
+  multiplier: number;
+  rejected: Record<string, number>;
+  forks: { author: string; height: number; entries: number; resolved: boolean }[];
+}
+
+/** The ledger invariant of docs/economy.md on one replica: balances + escrow + stake + in flight = granted + minted − burned. */
+export function conserved(s: LedgerView): boolean {
+  const t = s.totals;
+  return t.balances + t.escrow + t.stake + t.inFlight === t.granted + t.minted - t.burned;
+}
+
+/** Waits until every process's replica has the same Merkle root (payments collected), and returns the states. */
+export async function converged(procs: Proc[], timeoutMs = 90_000): Promise<LedgerView[]> {
+  let states: LedgerView[] = [];
+  try {
+    await until(
+      'ledger replicas to converge',
+      async () => {
+        states = await Promise.all(procs.map((p) => p.call<LedgerView>('state')));
+        return states.every((s) => s.root === states[0]!.root);
+      },
+      timeoutMs,
+      300,
+    );
+  } catch (error) {
+    // Which replica is behind, and whether it is connected at all.
+    const conns = await Promise.all(procs.map((p) => p.call<string[]>('connected').then((c) => c.length, () => -1)));
+    const detail = procs.map((p, i) => `${p.id.slice(0, 8)}: root ${states[i]?.root.slice(0, 8)}, chain heights ${Object.values(states[i]?.accounts ?? {}).reduce((a, x) => a + x.height, 0)}, ${conns[i]} connections`).join('\n');
+    throw new Error(`${(error as Error).message}\n${detail}`);
+  }
+  return states;
 }
